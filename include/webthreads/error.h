@@ -1,0 +1,54 @@
+/* webthreads — error codes.
+ *
+ * Every fallible webthreads call returns `int`: 0 (WT_OK) on success or a negative WT_E... code.
+ * The codes come from one X-macro list so that the enum, wt_err_name() and wt_strerror() never drift
+ * apart. Messages say what went wrong and, where a setting decides it, which knob to change.
+ * Codes are stable: new codes are appended, values are never reused.
+ */
+#ifndef WEBTHREADS_ERROR_H
+#define WEBTHREADS_ERROR_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* X(name, value, message) */
+#define WT_ERRNO_MAP(X)                                                                            \
+  X(OK, 0, "success")                                                                              \
+  X(EINVAL, -1, "invalid argument")                                                                \
+  X(ENOMEM, -2, "out of memory")                                                                   \
+  X(EAGAIN, -3, "worker pool is at its cap; raise the pool's max (wt_pool_config.max, JS "        \
+                "webthreads.pool.max) or join threads first")                                      \
+  X(ETIMEDOUT, -4, "timed out waiting for the target thread; raise the call's timeout_ms or make "  \
+                   "the target return to its event loop")                                          \
+  X(ECANCELED, -5, "canceled: the target thread exited before running the call")                  \
+  X(EWOULDBLOCK, -6, "refused: the call would block the UI thread (Atomics.wait is not allowed "   \
+                     "there); use an async call or set the dangerous spin policy")                 \
+  X(EAFFINITY, -7, "the call's arguments belong to different owner threads")                      \
+  X(ESTALE, -8, "stale thread id: that thread has exited (its generation is gone)")               \
+  X(ENOENT, -9, "unknown thread id: the thread never joined the registry")                        \
+  X(EBUSY, -10, "too late: the setting can only change before the service starts")                \
+  X(ERANGE, -11, "value out of range for this knob")                                               \
+  X(ENOTSUP, -12, "not supported on this platform or build")                                       \
+  X(ECALL, -13, "the called function reported an error (see the call's message)")                 \
+  X(ESTATE, -14, "not allowed in the current state (not initialized, or already shut down)")
+
+typedef enum wt_err {
+#define WT__ERR_ENUM(name, value, msg) WT_##name = (value),
+  WT_ERRNO_MAP(WT__ERR_ENUM)
+#undef WT__ERR_ENUM
+} wt_err;
+
+/* Human-readable message for `err`, naming the knob to change where one decides it.
+ * Any thread; never blocks or allocates. Returns a static string; unknown codes give
+ * "unknown webthreads error". */
+const char *wt_strerror(int err);
+
+/* The code's name without the "WT_" prefix ("EAGAIN", "OK"). Any thread; never blocks or allocates.
+ * Returns a static string; unknown codes give "UNKNOWN". */
+const char *wt_err_name(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WEBTHREADS_ERROR_H */

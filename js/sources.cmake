@@ -1,0 +1,3 @@
+# JS library pieces, in link order. Each file is an emscripten --js-library fragment.
+set(WT_JS_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/library_webthreads.js)

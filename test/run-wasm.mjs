@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// Runs an emscripten program (prog.js + prog.wasm) to completion under node or headless Chromium,
+// relays its output, and exits with its exit code. A program that does not finish in time is killed
+// and reported as a probable deadlock, so a hung test fails with a message instead of hanging CTest.
+//
+//   node test/run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] prog.js [args...]
+//
+// --config is the webthreads configuration object: Module.webthreads in the page, and the
+// WEBTHREADS_CONFIG environment variable under node (js/library_webthreads.js reads either).
+// Chromium: a static server on 127.0.0.1 (port chosen by the OS) serves the program's folder with
+// COOP/COEP headers; the page must be crossOriginIsolated or the run fails.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const argv = process.argv.slice(2);
+let env = 'node', timeoutSec = 120, config = null;
+while (argv.length && argv[0].startsWith('--')) {
+  const opt = argv.shift();
+  if (opt === '--') break;
+  const val = argv.shift();
+  if (val === undefined) fail(`${opt} needs a value`);
+  if (opt === '--env') env = val;
+  else if (opt === '--timeout') timeoutSec = Number(val);
+  else if (opt === '--config') config = JSON.parse(val);
+  else fail(`unknown option ${opt}`);
+}
+const prog = argv.shift();
+if (!prog || !['node', 'chromium'].includes(env) || !(timeoutSec > 0)) {
+  fail('usage: run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] prog.js [args...]');
+}
+const progPath = path.resolve(prog);
+const progArgs = argv;
+if (!existsSync(progPath)) fail(`${progPath} does not exist (not built?)`);
+
+function fail(msg) { console.error(`run-wasm: ${msg}`); process.exit(2); }
+function timedOut(extra) {
+  console.error(`run-wasm: TIMEOUT: ${path.basename(progPath)} ${progArgs.join(' ')} did not finish within ` +
+                `${timeoutSec} s under ${env} (deadlock or hang?)${extra ? '\n' + extra : ''}`);
+}
+
+if (env === 'node') {
+  const childEnv = { ...process.env };
+  if (config) childEnv.WEBTHREADS_CONFIG = JSON.stringify(config);
+  const child = spawn(process.execPath, [progPath, ...progArgs], { stdio: 'inherit', env: childEnv });
+  const timer = setTimeout(() => { timedOut(); child.kill('SIGKILL'); process.exitCode = 124; }, timeoutSec * 1000);
+  child.on('exit', (code, signal) => {
+    clearTimeout(timer);
+    if (process.exitCode === 124) return;
+    if (signal) console.error(`run-wasm: ${path.basename(progPath)} killed by ${signal}`);
+    process.exitCode = signal ? 1 : code;
+  });
+} else {
+  await runChromium();
+}
+
+async function runChromium() {
+  const { chromium } = await import('playwright-core');
+  const root = path.dirname(progPath);
+  const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
+                  '.html': 'text/html', '.json': 'application/json', '.data': 'application/octet-stream' };
+  const page = `<!doctype html><meta charset="utf-8"><title>webthreads test</title>
+<script>
+var Module = {
+  arguments: ${JSON.stringify(progArgs)},
+  webthreads: ${JSON.stringify(config ?? undefined) ?? 'undefined'},
+  onExit: (code) => __wt_done({ code }),
+  onAbort: (what) => __wt_done({ abort: String(what) }),
+};
+if (!self.crossOriginIsolated) __wt_done({ error: 'page is not crossOriginIsolated (COOP/COEP headers missing)' });
+</script>
+<script src="${encodeURIComponent(path.basename(progPath))}"></script>`;
+  const server = createServer(async (req, res) => {
+    const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp',
+                      'Cross-Origin-Resource-Policy': 'same-origin', 'Cache-Control': 'no-store' };
+    const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (url === '/favicon.ico') { res.writeHead(204, headers); res.end(); return; }
+    if (url === '/') { res.writeHead(200, { ...headers, 'Content-Type': 'text/html' }); res.end(page); return; }
+    const file = path.join(root, path.normalize(url));
+    if (!file.startsWith(root + path.sep)) { res.writeHead(403, headers); res.end(); return; }
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { ...headers, 'Content-Type': types[path.extname(file)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404, headers); res.end('not found');
+      if (/\.(m?js|wasm)$/.test(file)) finish?.({ error: `the page asked for ${url}, which does not exist` });
+    }
+  });
+  let finish;
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const browser = await chromium.launch({
+    executablePath: process.env.WT_CHROMIUM ?? '/usr/bin/chromium', headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync'],
+  });
+  const done = new Promise((r) => { finish = r; });
+  const timer = setTimeout(() => finish({ timeout: true }), timeoutSec * 1000);
+  try {
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    await p.exposeFunction('__wt_done', (r) => finish(r));
+    p.on('console', (m) => (m.type() === 'error' || m.type() === 'warning' ? process.stderr : process.stdout)
+      .write(m.text() + '\n'));
+    p.on('pageerror', (e) => finish({ error: `uncaught exception in page: ${e.stack ?? e}` }));
+    p.on('crash', () => finish({ error: 'the page crashed' }));
+    await p.goto(origin + '/');
+    const r = await done;
+    if (r.timeout) { timedOut(); process.exitCode = 124; }
+    else if (r.error) { console.error(`run-wasm: ${r.error}`); process.exitCode = 1; }
+    else if (r.abort !== undefined) { console.error(`run-wasm: program aborted: ${r.abort}`); process.exitCode = 1; }
+    else process.exitCode = r.code;
+  } finally {
+    clearTimeout(timer);
+    await browser.close().catch(() => {});
+    server.close();
+  }
+}
