@@ -18,7 +18,9 @@ const Entry kAll[] = {
 TEST(Error, OkIsZeroAndEveryErrorIsNegative) {
   EXPECT_EQ(WT_OK, 0);
   for (const Entry &e : kAll) {
-    if (std::strcmp(e.name, "OK") != 0) EXPECT_LT(e.value, 0) << e.name;
+    if (std::strcmp(e.name, "OK") != 0) {
+      EXPECT_LT(e.value, 0) << e.name;
+    }
   }
 }
 
