@@ -49,6 +49,10 @@ void wt__backend_notify_idle(wt__slot *s) {
 
 int wt_thread_adopt_ui(void) { return WT_ENOTSUP; }
 
+/* Links js_exports.c (and with it the JS side, `wtProxying`) into every program that routes calls. */
+extern uint64_t wt__js_thread_self(void);
+__attribute__((used)) static uint64_t (*const keep_js_exports)(void) = wt__js_thread_self;
+
 /* The main runtime thread is the UI thread: it joins before main() runs. */
 __attribute__((constructor)) static void wt__em_join_ui(void) {
   if (emscripten_is_main_runtime_thread()) wt__proxying_set_ui_self();

@@ -19,8 +19,13 @@
 
 #include "webthreads/proxying.h"
 
-#include <stdatomic.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+typedef struct wt__slot wt__slot; /* C++ (tests) sees the hooks only */
+#else
+#include <stdatomic.h>
 
 #ifndef WT_PROXYING_MAX_THREADS
 #define WT_PROXYING_MAX_THREADS 256
@@ -46,7 +51,9 @@ typedef struct wt__slot {
   uint32_t running;                         /* depth of calls being run */
   char pad[64];
 } wt__slot;
+#endif
 
+#ifndef __cplusplus
 /* ---- backend interface (backend_host.c / backend_em.c) */
 
 /* Once per process, before the first join (any thread). */
@@ -56,6 +63,8 @@ int wt__backend_is_browser_ui(void);
 /* Wakes the owner of `s`, which is not inside a library wait, so it drains its mailbox from its event
  * loop. Any thread; never blocks. May be spurious. */
 void wt__backend_notify_idle(wt__slot *s);
+
+#endif
 
 /* ---- router services for backends and tests */
 
@@ -67,5 +76,11 @@ int wt__proxying_pending_self(void);
 int wt__proxying_set_ui_self(void);
 /* Test hook: the slot of a thread id (NULL when out of range). */
 wt__slot *wt__proxying_slot(wt_thread t);
+/* Test hook: WT_PROXYING_MAX_THREADS as built. */
+int wt__proxying_max_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -167,6 +167,8 @@ wt__slot *wt__proxying_slot(wt_thread t) {
   return idx1 == 0 || idx1 > WT_PROXYING_MAX_THREADS ? NULL : &slots[idx1 - 1];
 }
 
+int wt__proxying_max_threads(void) { return WT_PROXYING_MAX_THREADS; }
+
 int wt_thread_by_affinity(const wt_thread *owners, size_t n, wt_thread *out) {
   if (!owners || !out || n == 0) return WT_EINVAL;
   uint64_t pick = 0;
