@@ -18,10 +18,12 @@
 #include <unistd.h>
 #endif
 
-/* Checks of *word before sleeping. A target that is already inside a library wait answers a sync call
- * within this window without a futex round trip; ~a few µs on both host and wasm. */
-#ifndef WT_WAIT_SPIN
-#define WT_WAIT_SPIN 2000
+/* Microseconds of spinning on *word before sleeping. A thread that waits in the library (a sync caller,
+ * a serving target) that is answered or called within this window needs no futex round trip on
+ * either side: that is what makes a target "busy in library code" answer in a few µs. Bounded, so an
+ * idle waiter costs at most this much CPU per wait. 0 disables spinning. */
+#ifndef WT_WAIT_SPIN_US
+#define WT_WAIT_SPIN_US 30
 #endif
 
 static inline void cpu_relax(void) {
@@ -41,9 +43,14 @@ double wt__now_ms(void) {
 }
 
 int wt__wait(_Atomic uint32_t *word, uint32_t expected, double deadline_ms) {
-  for (int i = 0; i < WT_WAIT_SPIN; i++) {
-    if (atomic_load_explicit(word, memory_order_acquire) != expected) return 0;
-    cpu_relax();
+  if (WT_WAIT_SPIN_US > 0) {
+    double spin_end = wt__now_ms() + WT_WAIT_SPIN_US / 1000.0;
+    if (deadline_ms >= 0 && deadline_ms < spin_end) spin_end = deadline_ms;
+    for (unsigned i = 1;; i++) {
+      if (atomic_load_explicit(word, memory_order_acquire) != expected) return 0;
+      cpu_relax();
+      if ((i & 63) == 0 && wt__now_ms() >= spin_end) break;
+    }
   }
   double rel = -1;
   if (deadline_ms >= 0) {

@@ -24,7 +24,7 @@ extern "C" {
 double wt__now_ms(void);
 
 /* Blocks while *word == expected, at most until `deadline_ms` (wt__now_ms() time base; a negative value
- * means no deadline). Spins briefly (WT_WAIT_SPIN checks) before sleeping. Any thread that may block;
+ * means no deadline). Spins briefly (WT_WAIT_SPIN_US) before sleeping. Any thread that may block;
  * does not allocate. Returns 0 when woken or the value changed (or spuriously), WT_ETIMEDOUT when the
  * deadline passed. */
 int wt__wait(_Atomic uint32_t *word, uint32_t expected, double deadline_ms);
