@@ -46,9 +46,12 @@ typedef struct wt__slot {
   _Atomic uint32_t senders;           /* backend wakers holding the owner's OS thread alive */
   _Atomic(struct wt__item *) head;    /* MPSC stack of incoming items, newest first; WT__CLOSED */
   _Atomic uintptr_t os_thread;        /* the owner's pthread_t (backend use) */
+  _Atomic(struct wt__item *) returned; /* call records freed by other threads, back to this cache */
   /* owner-only */
   struct wt__item *local_head, *local_tail; /* taken items, FIFO */
   uint32_t running;                         /* depth of calls being run */
+  struct wt__item *cache;                   /* free call records allocated by this slot's threads */
+  uint32_t cache_n;
   char pad[64];
 } wt__slot;
 #endif

@@ -40,6 +40,7 @@ enum { S_QUEUED = 0, S_RUNNING, S_DONE, S_ABANDONED };
 
 typedef struct wt__item {
   struct wt__item *next;
+  uint32_t home;              /* slot index + 1 of the thread whose cache it returns to; 0: malloc'd */
   uint32_t kind;
   uint32_t target_gen;        /* generation the item is addressed to */
   _Atomic uint32_t state;     /* sync only: S_* */
@@ -97,6 +98,8 @@ static int join_self(void) {
     if (gen >= (1u << 30)) gen = 1; /* wraps after 2^30 threads in one slot */
     s->local_head = s->local_tail = NULL;
     s->running = 0;
+    s->cache = NULL; /* emptied when the previous owner left; `returned` may hold records: reused */
+    s->cache_n = 0;
     atomic_store(&s->serving, 0);
     atomic_store(&s->os_thread, (uintptr_t)pthread_self());
     /* Items a late sender pushed after we cleared CLOSED carry an older generation: answered as stale. */
@@ -253,8 +256,74 @@ static wt__item *pop_local(wt__slot *s) {
   return it;
 }
 
+/* ---- call records: a per-thread cache, so steady traffic does not go through malloc/free (whose lock
+ * the sender and the target would fight over). A record returns to the cache of the thread that
+ * allocated it: directly when freed there, else through that slot's lock-free `returned` stack, which
+ * the owner takes whole. Records outlive their thread in the slot (static) and serve its next owner. */
+#define WT__CACHE_MAX 4096
+
+static wt__item *alloc_item(void) {
+  wt__slot *self = tl_slot;
+  if (!self) {
+    wt__item *it = malloc(sizeof *it);
+    if (it) it->home = 0;
+    return it;
+  }
+  if (!self->cache) {
+    wt__item *r = atomic_exchange(&self->returned, NULL);
+    uint32_t n = 0;
+    for (wt__item *i = r; i; i = i->next) n++;
+    self->cache = r;
+    self->cache_n = n;
+  }
+  wt__item *it = self->cache;
+  if (it) {
+    self->cache = it->next;
+    self->cache_n--;
+    return it;
+  }
+  it = malloc(sizeof *it);
+  if (it) it->home = slot_index(self) + 1;
+  return it;
+}
+
+static void release(wt__item *it) {
+  if (it->home == 0) {
+    free(it);
+    return;
+  }
+  wt__slot *home = &slots[it->home - 1];
+  if (home == tl_slot) {
+    if (home->cache_n >= WT__CACHE_MAX) {
+      free(it);
+      return;
+    }
+    it->next = home->cache;
+    home->cache = it;
+    home->cache_n++;
+    return;
+  }
+  wt__item *h = atomic_load(&home->returned);
+  do {
+    it->next = h;
+  } while (!atomic_compare_exchange_weak(&home->returned, &h, it));
+}
+
+/* Owner, when leaving: gives its cached records back to malloc. */
+static void free_cache(wt__slot *self) {
+  wt__item *lists[2] = {self->cache, atomic_exchange(&self->returned, NULL)};
+  for (int k = 0; k < 2; k++) {
+    for (wt__item *it = lists[k], *n; it; it = n) {
+      n = it->next;
+      free(it);
+    }
+  }
+  self->cache = NULL;
+  self->cache_n = 0;
+}
+
 static void unref(wt__item *it) {
-  if (atomic_fetch_sub(&it->refs, 1) == 1) free(it);
+  if (atomic_fetch_sub(&it->refs, 1) == 1) release(it);
 }
 
 static void set_result(wt__item *it, int fn_ret) {
@@ -289,7 +358,7 @@ static void send_completion(wt__item *it) {
   it->kind = K_COMPLETION;
   if (push(&slots[it->caller_slot], it->caller_gen, it) != 0) {
     atomic_fetch_add(&st_completions_dropped, 1);
-    free(it);
+    release(it);
   }
 }
 
@@ -319,11 +388,11 @@ static void refuse(wt__item *it, int status) {
   case K_POST:
     atomic_fetch_add(&st_posts_dropped, 1);
     if (it->cancel) it->cancel(it->arg);
-    free(it);
+    release(it);
     return;
   case K_COMPLETION: /* its caller (this slot's previous owner) is gone */
     atomic_fetch_add(&st_completions_dropped, 1);
-    free(it);
+    release(it);
     return;
   }
   abort();
@@ -353,11 +422,11 @@ static void run_item(wt__slot *self, uint32_t gen, wt__item *it) {
     self->running++;
     it->fn((wt_call *)it, it->arg);
     self->running--;
-    free(it);
+    release(it);
     return;
   case K_COMPLETION:
     it->done(&it->result, it->done_arg);
-    free(it);
+    release(it);
     return;
   }
   abort();
@@ -448,9 +517,11 @@ wt_thread wt_call_caller(const wt_call *call) {
 }
 
 static wt__item *new_item(uint32_t kind, wt_fn fn, void *arg) {
-  wt__item *it = malloc(sizeof *it);
+  wt__item *it = alloc_item();
   if (!it) return NULL;
+  uint32_t home = it->home;
   memset(it, 0, offsetof(wt__item, result) + offsetof(wt_result, message) + 1);
+  it->home = home;
   it->kind = kind;
   it->fn = fn;
   it->arg = arg;
@@ -497,7 +568,7 @@ int wt_call_sync(wt_thread target, wt_fn fn, void *arg, int timeout_ms, wt_resul
   atomic_store(&it->refs, 2);
   atomic_store(&it->state, S_QUEUED);
   if ((r = push(t, tgen, it)) != 0) {
-    free(it);
+    release(it);
     return fail(res, r);
   }
   double deadline = timeout_ms < 0 ? -1 : wt__now_ms() + timeout_ms;
@@ -545,7 +616,7 @@ int wt_call_async(wt_thread target, wt_fn fn, void *arg, wt_done_fn done, void *
     send_completion(it);
     return 0;
   }
-  if ((r = push(t, tgen, it)) != 0) free(it);
+  if ((r = push(t, tgen, it)) != 0) release(it);
   return r;
 }
 
@@ -567,14 +638,16 @@ int wt_post(wt_thread target, wt_fn fn, wt_cancel_fn cancel, void *arg) {
     return 0;
   }
   /* A post needs no caller identity: a thread that never joined may post without joining. */
-  wt__item *it = malloc(sizeof *it);
+  wt__item *it = alloc_item();
   if (!it) return WT_ENOMEM;
+  uint32_t home = it->home;
   memset(it, 0, offsetof(wt__item, result) + offsetof(wt_result, message) + 1);
+  it->home = home;
   it->kind = K_POST;
   it->fn = fn;
   it->arg = arg;
   it->cancel = cancel;
-  if ((r = push(t, tgen, it)) != 0) free(it);
+  if ((r = push(t, tgen, it)) != 0) release(it);
   return r;
 }
 
@@ -593,6 +666,7 @@ static int leave(int from_exit) {
     if (it->kind == K_COMPLETION && it->target_gen == gen) run_item(self, gen, it);
     else refuse(it, it->target_gen == gen ? WT_ECANCELED : WT_ESTALE);
   }
+  free_cache(self);
   uint64_t me = make_id(self, gen).bits;
   atomic_compare_exchange_strong(&ui_bits, &me, 0);
   tl_slot = NULL;

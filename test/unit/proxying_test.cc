@@ -175,7 +175,9 @@ TEST(Proxying, StaleIdRejectedAfterSlotReuse) {
   // Later threads may take the same slot: the old generation must stay stale for every call kind.
   Server s;
   wt_thread old{old_id.load()};
-  if (wt__proxying_slot(old) == wt__proxying_slot(s.id())) EXPECT_NE(old.bits >> 32, s.id().bits >> 32);
+  if (wt__proxying_slot(old) == wt__proxying_slot(s.id())) {
+    EXPECT_NE(old.bits >> 32, s.id().bits >> 32);
+  }
   EXPECT_EQ(wt_call_sync(old, Nop, nullptr, -1, nullptr), WT_ESTALE);
   EXPECT_EQ(wt_call_async(old, Nop, nullptr, [](const wt_result *, void *) { FAIL(); }, nullptr), WT_ESTALE);
   EXPECT_EQ(wt_post(old, Nop, nullptr, nullptr), WT_ESTALE);
@@ -571,7 +573,6 @@ TEST(Proxying, CallsRacingTargetExitAreAllAccountedFor) {
   for (int round = 0; round < kRounds; round++) {
     Event joined;
     std::atomic<uint64_t> id{0};
-    std::atomic<bool> stop{false};
     Thread target([&] {
       wt_thread x;
       ASSERT_EQ(wt_thread_join(&x), 0);
@@ -686,7 +687,9 @@ TEST(Proxying, RegistryFullGivesEFULL) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   EXPECT_GE(full.load(), 1);
   EXPECT_LE(joined.load(), wt__proxying_max_threads());
-  if (wt_thread_self().bits == 0) EXPECT_EQ(wt_thread_join(nullptr), WT_EFULL);
+  if (wt_thread_self().bits == 0) {
+    EXPECT_EQ(wt_thread_join(nullptr), WT_EFULL);
+  }
   {
     std::lock_guard<std::mutex> l(mu);
     release = true;
@@ -730,7 +733,7 @@ TEST(Proxying, WorkerSetsDocumentTitleThroughTheUIThread) {
     T *t = static_cast<T *>(p);
     if (!emscripten_is_main_runtime_thread()) { wt_call_set_message(c, "not on the UI thread"); return 1; }
     t->has_document = EM_ASM_INT({
-      var doc = typeof document !== 'undefined' ? document : (globalThis.__wtFakeDocument ??= {title: ''});
+      var doc = typeof document !== 'undefined' ? document : (globalThis.__wtFakeDocument || (globalThis.__wtFakeDocument = {title: ""}));
       doc.title = UTF8ToString($0);
       return typeof document !== 'undefined' ? 1 : 0;
     }, t->in);
