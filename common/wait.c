@@ -18,13 +18,11 @@
 #include <unistd.h>
 #endif
 
-/* Microseconds of spinning on *word before sleeping. A thread that waits in the library (a sync caller,
- * a serving target) that is answered or called within this window needs no futex round trip on
- * either side: that is what makes a target "busy in library code" answer in a few µs. Bounded, so an
- * idle waiter costs at most this much CPU per wait. 0 disables spinning. */
-#ifndef WT_WAIT_SPIN_US
-#define WT_WAIT_SPIN_US 30
-#endif
+/* Spinning (WT_WAIT_SPIN_US, wait.h): a waiter in the library (a sync caller whose target is serving, a
+ * serving target) that is answered or called within the window needs no futex round trip on either
+ * side: that is what makes a target "busy in library code" answer in about a µs. Bounded, so a waiter
+ * costs at most that much CPU per wait; callers pass 0 when the answer must come through an event loop.
+ */
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -42,9 +40,9 @@ double wt__now_ms(void) {
 #endif
 }
 
-int wt__wait(_Atomic uint32_t *word, uint32_t expected, double deadline_ms) {
-  if (WT_WAIT_SPIN_US > 0) {
-    double spin_end = wt__now_ms() + WT_WAIT_SPIN_US / 1000.0;
+int wt__wait(_Atomic uint32_t *word, uint32_t expected, double deadline_ms, int spin_us) {
+  if (spin_us > 0) {
+    double spin_end = wt__now_ms() + spin_us / 1000.0;
     if (deadline_ms >= 0 && deadline_ms < spin_end) spin_end = deadline_ms;
     for (unsigned i = 1;; i++) {
       if (atomic_load_explicit(word, memory_order_acquire) != expected) return 0;

@@ -24,10 +24,17 @@ extern "C" {
 double wt__now_ms(void);
 
 /* Blocks while *word == expected, at most until `deadline_ms` (wt__now_ms() time base; a negative value
- * means no deadline). Spins briefly (WT_WAIT_SPIN_US) before sleeping. Any thread that may block;
+ * means no deadline). Spins up to `spin_us` µs before sleeping (pass WT_WAIT_SPIN_US when an answer
+ * is expected within µs, 0 when it needs a trip through someone's event loop: spinning then only
+ * steals the core the other side needs). Any thread that may block;
  * does not allocate. Returns 0 when woken or the value changed (or spuriously), WT_ETIMEDOUT when the
  * deadline passed. */
-int wt__wait(_Atomic uint32_t *word, uint32_t expected, double deadline_ms);
+int wt__wait(_Atomic uint32_t *word, uint32_t expected, double deadline_ms, int spin_us);
+
+/* Default spin (µs) for waits that expect a quick answer. Build-time knob: -DWT_WAIT_SPIN_US=... */
+#ifndef WT_WAIT_SPIN_US
+#define WT_WAIT_SPIN_US 30
+#endif
 
 /* Wakes up to `count` threads blocked in wt__wait on `word` (INT32_MAX: all). Any thread; never blocks,
  * never allocates. Change *word before calling it. */

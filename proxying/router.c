@@ -206,20 +206,25 @@ static void wake_owner(wt__slot *s) {
   wt__wake(&s->seq, 1);
 }
 
-/* Pushes `it` to slot `s` for generation `gen`. Any thread; lock-free. 0 or WT_ESTALE (closed). */
-static int push(wt__slot *s, uint32_t gen, wt__item *it) {
+/* Pushes `it` to slot `s` for generation `gen`. Any thread; lock-free. 0 or WT_ESTALE (closed).
+ * *serving (may be NULL): whether the owner was blocked in the library, i.e. likely to answer in µs. */
+static int push_ex(wt__slot *s, uint32_t gen, wt__item *it, int *serving) {
   it->target_gen = gen;
   wt__item *h = atomic_load(&s->head);
   do {
     if (h == WT__CLOSED) return WT_ESTALE;
     it->next = h;
   } while (!atomic_compare_exchange_weak(&s->head, &h, it));
+  uint32_t srv = atomic_load(&s->serving);
+  if (serving) *serving = srv != 0;
   if (h == NULL) { /* first of a batch: wake the owner */
-    if (atomic_load(&s->serving)) wake_owner(s);
+    if (srv) wake_owner(s);
     else wt__backend_notify_idle(s);
   }
   return 0;
 }
+
+static int push(wt__slot *s, uint32_t gen, wt__item *it) { return push_ex(s, gen, it, NULL); }
 
 /* Owner only: moves the incoming stack into the private FIFO. Leaves WT__CLOSED in place. */
 static void take(wt__slot *s, int close) {
@@ -493,7 +498,7 @@ int wt_thread_serve(int (*until)(void *), void *until_arg, int timeout_ms) {
       r = 0;
       break;
     }
-    if (wt__wait(&self->seq, seq, deadline) == WT_ETIMEDOUT) {
+    if (wt__wait(&self->seq, seq, deadline, WT_WAIT_SPIN_US) == WT_ETIMEDOUT) {
       drain(self, gen);
       r = until && until(until_arg) ? 0 : WT_ETIMEDOUT;
       break;
@@ -567,10 +572,14 @@ int wt_call_sync(wt_thread target, wt_fn fn, void *arg, int timeout_ms, wt_resul
   if (!it) return fail(res, WT_ENOMEM);
   atomic_store(&it->refs, 2);
   atomic_store(&it->state, S_QUEUED);
-  if ((r = push(t, tgen, it)) != 0) {
+  int target_serving = 0;
+  if ((r = push_ex(t, tgen, it, &target_serving)) != 0) {
     release(it);
     return fail(res, r);
   }
+  /* Spin only when the target is blocked in the library (it answers in µs); an owner in its event loop
+   * answers after a notification round trip, during which spinning would take its core. */
+  int spin = target_serving ? WT_WAIT_SPIN_US : 0;
   double deadline = timeout_ms < 0 ? -1 : wt__now_ms() + timeout_ms;
   atomic_store(&self->serving, atomic_load(&self->serving) + 1);
   int timed_out = 0;
@@ -579,7 +588,7 @@ int wt_call_sync(wt_thread target, wt_fn fn, void *arg, int timeout_ms, wt_resul
     uint32_t seq = atomic_load(&self->seq);
     drain(self, gen);
     if (atomic_load_explicit(&it->state, memory_order_acquire) == S_DONE) break;
-    if (wt__wait(&self->seq, seq, deadline) == WT_ETIMEDOUT) {
+    if (wt__wait(&self->seq, seq, deadline, spin) == WT_ETIMEDOUT) {
       uint32_t st = atomic_load(&it->state);
       while (st != S_DONE && !atomic_compare_exchange_weak(&it->state, &st, S_ABANDONED)) {
       }
@@ -661,7 +670,7 @@ static int leave(int from_exit) {
   uint32_t gen = tl_gen;
   atomic_store(&self->life, WT__LIFE(gen, WT__CLOSING));
   take(self, 1); /* from now on pushes fail with WT_ESTALE */
-  for (uint32_t n; (n = atomic_load(&self->senders)) != 0;) wt__wait(&self->senders, n, -1);
+  for (uint32_t n; (n = atomic_load(&self->senders)) != 0;) wt__wait(&self->senders, n, -1, WT_WAIT_SPIN_US);
   for (wt__item *it; (it = pop_local(self)) != NULL;) {
     if (it->kind == K_COMPLETION && it->target_gen == gen) run_item(self, gen, it);
     else refuse(it, it->target_gen == gen ? WT_ECANCELED : WT_ESTALE);
