@@ -724,6 +724,26 @@ TEST(Proxying, UIThreadIsTheMainRuntimeThreadAndRefusesToBlock) {
   EXPECT_EQ(r.serve_rc, WT_EWOULDBLOCK);
 }
 
+// Opt-in dangerous policy: the UI thread spin-waits (serving its mailbox). The worker that called it is
+// itself waiting in wt_call_sync, so it serves the UI's nested call: worker -> UI -> worker completes.
+TEST(Proxying, UISpinPolicyAllowsNestedSyncFromTheUIThread) {
+  struct R { wt_thread worker; int rc = -999; int ran_on_worker = 0; } r;
+  ASSERT_EQ(wt_thread_join(&r.worker), 0);
+  auto on_ui = [](wt_call *, void *p) {
+    R *r = static_cast<R *>(p);
+    wt_proxying_set_ui_policy(WT_UI_POLICY_DANGEROUS_SPIN);
+    r->rc = wt_call_sync(r->worker, [](wt_call *, void *p) {
+      static_cast<R *>(p)->ran_on_worker = !emscripten_is_main_runtime_thread();
+      return 0;
+    }, r, 5000, nullptr);
+    wt_proxying_set_ui_policy(WT_UI_POLICY_REFUSE);
+    return 0;
+  };
+  ASSERT_EQ(wt_call_sync(wt_thread_ui(), on_ui, &r, kHang, nullptr), 0);
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(r.ran_on_worker, 1);
+}
+
 // A worker sets document.title through a sync call to the UI thread and reads it back (node: a
 // stand-in global on the main thread's realm).
 TEST(Proxying, WorkerSetsDocumentTitleThroughTheUIThread) {
