@@ -79,6 +79,8 @@ int wt__proxying_pending_self(void);
 int wt__proxying_set_ui_self(void);
 /* Test hook: the slot of a thread id (NULL when out of range). */
 wt__slot *wt__proxying_slot(wt_thread t);
+/* Test hook: the next `n` call-record allocations fail (as if malloc returned NULL). */
+void wt__proxying_fail_allocs(int n);
 /* Test hook: WT_PROXYING_MAX_THREADS as built. */
 int wt__proxying_max_threads(void);
 

@@ -267,7 +267,13 @@ static wt__item *pop_local(wt__slot *s) {
  * the owner takes whole. Records outlive their thread in the slot (static) and serve its next owner. */
 #define WT__CACHE_MAX 4096
 
+static _Atomic int fail_allocs; /* test hook: the next N allocations fail */
+
+void wt__proxying_fail_allocs(int n) { atomic_store(&fail_allocs, n); }
+
 static wt__item *alloc_item(void) {
+  if (atomic_load_explicit(&fail_allocs, memory_order_relaxed) > 0 && atomic_fetch_sub(&fail_allocs, 1) > 0)
+    return NULL;
   wt__slot *self = tl_slot;
   if (!self) {
     wt__item *it = malloc(sizeof *it);
@@ -665,8 +671,8 @@ int wt_post(wt_thread target, wt_fn fn, wt_cancel_fn cancel, void *arg) {
 static int leave(int from_exit) {
   wt__slot *self = tl_slot;
   if (!self) return WT_ENOENT;
-  assert(self->running == 0 && "wt_thread_leave: not from inside a call the thread is running");
   if (!from_exit && wt__backend_is_browser_ui()) return WT_EINVAL;
+  assert(self->running == 0 && "wt_thread_leave: not from inside a call the thread is running");
   uint32_t gen = tl_gen;
   atomic_store(&self->life, WT__LIFE(gen, WT__CLOSING));
   take(self, 1); /* from now on pushes fail with WT_ESTALE */

@@ -149,7 +149,7 @@ int wt_thread_poll(void);
 
 /* Serving loop: blocks, running calls as they arrive, until until(until_arg) returns non-zero (checked
  * before each sleep, after each batch; wake a server whose condition changed by posting it a call) or
- * timeout_ms passes (< 0: no timeout). The host backend's stand-in for the UI thread's event loop; on
+ * timeout_ms passes (< 0: no timeout). `until` may be NULL: serve until the timeout. The host backend's stand-in for the UI thread's event loop; on
  * workers, "busy in library code" that still answers calls at once. Returns 0 when until() held,
  * WT_ETIMEDOUT, WT_EWOULDBLOCK on the browser's UI thread (it must return to its event loop instead),
  * WT_EFULL. */

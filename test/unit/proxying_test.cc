@@ -211,6 +211,23 @@ TEST(Proxying, BadArgumentsGiveEINVAL) {
   EXPECT_EQ(wt_proxying_set_ui_policy(static_cast<wt_ui_policy>(7)), WT_EINVAL);
 }
 
+TEST(Proxying, OutOfMemoryGivesENOMEMAndQueuesNothing) {
+  Server s;
+  std::atomic<int> ran{0};
+  auto count = [](wt_call *, void *p) { ++*static_cast<std::atomic<int> *>(p); return 0; };
+  wt__proxying_fail_allocs(1);
+  EXPECT_EQ(wt_call_sync(s.id(), count, &ran, -1, nullptr), WT_ENOMEM);
+  wt__proxying_fail_allocs(1);
+  EXPECT_EQ(wt_call_async(s.id(), count, &ran, [](const wt_result *, void *) { FAIL() << "done must not run"; }, nullptr),
+            WT_ENOMEM);
+  wt__proxying_fail_allocs(1);
+  EXPECT_EQ(wt_post(s.id(), count, nullptr, &ran), WT_ENOMEM);
+  wt__proxying_fail_allocs(0);
+  EXPECT_EQ(wt_call_sync(s.id(), count, &ran, -1, nullptr), 0);  // FIFO: nothing else was queued
+  EXPECT_EQ(ran.load(), 1);
+  EXPECT_EQ(wt_thread_poll(), 0);
+}
+
 TEST(Proxying, AffinityOwnersMustAgree) {
   Server a, b;
   wt_thread out;
@@ -707,7 +724,7 @@ TEST(Proxying, UIThreadIsTheMainRuntimeThreadAndRefusesToBlock) {
   ASSERT_NE(wt_thread_ui().bits, 0u);
   EXPECT_EQ(wt_thread_check(wt_thread_ui()), 0);
   EXPECT_EQ(wt_thread_is_ui(), 0);
-  struct R { wt_thread worker; int sync_rc = -999, serve_rc = -999, is_ui = -1, is_main = -1; } r;
+  struct R { wt_thread worker; int sync_rc = -999, serve_rc = -999, leave_rc = -999, is_ui = -1, is_main = -1; } r;
   ASSERT_EQ(wt_thread_join(&r.worker), 0);
   auto on_ui = [](wt_call *, void *p) {
     R *r = static_cast<R *>(p);
@@ -715,6 +732,7 @@ TEST(Proxying, UIThreadIsTheMainRuntimeThreadAndRefusesToBlock) {
     r->is_main = emscripten_is_main_runtime_thread();
     r->sync_rc = wt_call_sync(r->worker, Nop, nullptr, 1000, nullptr);  // must be refused, not hang
     r->serve_rc = wt_thread_serve(nullptr, nullptr, 1000);
+    r->leave_rc = wt_thread_leave();  // refused first: the UI thread never leaves
     return 0;
   };
   ASSERT_EQ(wt_call_sync(wt_thread_ui(), on_ui, &r, kHang, nullptr), 0);
@@ -722,6 +740,8 @@ TEST(Proxying, UIThreadIsTheMainRuntimeThreadAndRefusesToBlock) {
   EXPECT_EQ(r.is_main, 1);
   EXPECT_EQ(r.sync_rc, WT_EWOULDBLOCK);
   EXPECT_EQ(r.serve_rc, WT_EWOULDBLOCK);
+  EXPECT_EQ(r.leave_rc, WT_EINVAL) << "the browser's UI thread never leaves";
+  EXPECT_EQ(wt_thread_check(wt_thread_ui()), 0);
 }
 
 // Opt-in dangerous policy: the UI thread spin-waits (serving its mailbox). The worker that called it is
