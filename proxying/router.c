@@ -572,7 +572,8 @@ int wt_call_sync(wt_thread target, wt_fn fn, void *arg, int timeout_ms, wt_resul
   uint32_t gen = tl_gen, tgen;
   if ((r = resolve(target, &t, &tgen)) != 0) return fail(res, r);
   if (t == self) return run_inline(fn, arg, res);
-  if (wt_thread_is_ui() && atomic_load(&ui_policy) != WT_UI_POLICY_DANGEROUS_SPIN) return fail(res, WT_EWOULDBLOCK);
+  if ((wt_thread_is_ui() || wt__backend_is_browser_ui()) && atomic_load(&ui_policy) != WT_UI_POLICY_DANGEROUS_SPIN)
+    return fail(res, WT_EWOULDBLOCK);
 
   wt__item *it = new_item(K_SYNC, fn, arg);
   if (!it) return fail(res, WT_ENOMEM);
