@@ -86,6 +86,7 @@ static inline wt_thread make_id(const wt__slot *s, uint32_t gen) {
 
 /* ------------------------------------------------------------------ registry */
 
+/* Calling thread: claims a free slot (next generation) unless joined. 0 or WT_EFULL. Lock-free. */
 static int join_self(void) {
   if (tl_slot) return 0;
   pthread_once(&init_once, init_process);
@@ -201,6 +202,7 @@ void wt_proxying_stats_get(wt_proxying_stats *out) {
 
 /* ------------------------------------------------------------------ mailbox */
 
+/* Any thread: wakes the owner of `s` out of a library wait (wt__wait on its `seq`). */
 static void wake_owner(wt__slot *s) {
   atomic_fetch_add(&s->seq, 1);
   wt__wake(&s->seq, 1);
@@ -251,6 +253,7 @@ static void take(wt__slot *s, int close) {
   s->local_tail = tail;
 }
 
+/* Owner only. */
 static wt__item *pop_local(wt__slot *s) {
   wt__item *it = s->local_head;
   if (it) {
@@ -271,6 +274,7 @@ static _Atomic int fail_allocs; /* test hook: the next N allocations fail */
 
 void wt__proxying_fail_allocs(int n) { atomic_store(&fail_allocs, n); }
 
+/* Calling thread (its cache, else malloc; home 0 when it has not joined). NULL when out of memory. */
 static wt__item *alloc_item(void) {
   if (atomic_load_explicit(&fail_allocs, memory_order_relaxed) > 0 && atomic_fetch_sub(&fail_allocs, 1) > 0)
     return NULL;
@@ -298,6 +302,7 @@ static wt__item *alloc_item(void) {
   return it;
 }
 
+/* Any thread: back to the home cache (directly on the home thread, else its `returned` stack). */
 static void release(wt__item *it) {
   if (it->home == 0) {
     free(it);
@@ -333,6 +338,7 @@ static void free_cache(wt__slot *self) {
   self->cache_n = 0;
 }
 
+/* Any thread: drops one reference of a sync record. */
 static void unref(wt__item *it) {
   if (atomic_fetch_sub(&it->refs, 1) == 1) release(it);
 }
@@ -347,6 +353,7 @@ static void set_result(wt__item *it, int fn_ret) {
   }
 }
 
+/* Target thread: runs the function and records its result. */
 static void invoke(wt__slot *self, wt__item *it) {
   it->result.message[0] = 0;
   self->running++;
@@ -409,6 +416,7 @@ static void refuse(wt__item *it, int status) {
   abort();
 }
 
+/* Owner only: runs one item of its mailbox (or answers it as stale). */
 static void run_item(wt__slot *self, uint32_t gen, wt__item *it) {
   if (it->target_gen != gen) {
     refuse(it, WT_ESTALE);
@@ -527,6 +535,7 @@ wt_thread wt_call_caller(const wt_call *call) {
   return (wt_thread){((uint64_t)it->caller_gen << 32) | (uint64_t)(it->caller_slot + 1)};
 }
 
+/* Calling thread (joined): a record for a call it makes. */
 static wt__item *new_item(uint32_t kind, wt_fn fn, void *arg) {
   wt__item *it = alloc_item();
   if (!it) return NULL;
@@ -669,6 +678,7 @@ int wt_post(wt_thread target, wt_fn fn, wt_cancel_fn cancel, void *arg) {
 
 /* ------------------------------------------------------------------ leaving */
 
+/* Calling thread: leaves the registry (explicitly, or from its TSD destructor at exit). */
 static int leave(int from_exit) {
   wt__slot *self = tl_slot;
   if (!self) return WT_ENOENT;
