@@ -147,12 +147,15 @@ wt_proxying_stats Stats() {
 TEST(Proxying, JoinIsIdempotentAndLeaveMakesTheIdStale) {
   Thread t([] {
     wt_thread a, b, c;
+    uint32_t live0 = Stats().threads_live;
     ASSERT_EQ(wt_thread_join(&a), 0);
+    EXPECT_EQ(Stats().threads_live, live0 + 1);
     ASSERT_EQ(wt_thread_join(&b), 0);
     EXPECT_TRUE(wt_thread_equal(a, b));
     EXPECT_TRUE(wt_thread_equal(wt_thread_self(), a));
     EXPECT_EQ(wt_thread_check(a), 0);
     ASSERT_EQ(wt_thread_leave(), 0);
+    EXPECT_EQ(Stats().threads_live, live0);
     EXPECT_TRUE(wt_thread_equal(wt_thread_self(), WT_THREAD_NONE));
     EXPECT_EQ(wt_thread_leave(), WT_ENOENT);
     EXPECT_EQ(wt_thread_check(a), WT_ESTALE);
