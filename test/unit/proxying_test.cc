@@ -357,7 +357,6 @@ TEST(Proxying, SyncTimesOutAndAWithdrawnCallNeverRuns) {
 TEST(Proxying, SyncTimesOutWhileTheTargetIsBusyRunningIt) {
   Server s;
   struct Busy { Event started, release; std::atomic<int> finished{0}; };
-  auto *b = new Busy;  // must outlive the call, which finishes after the caller gave up
   auto fn = [](wt_call *, void *p) {
     Busy *b = static_cast<Busy *>(p);
     b->started.Set();
@@ -365,12 +364,22 @@ TEST(Proxying, SyncTimesOutWhileTheTargetIsBusyRunningIt) {
     b->finished = 1;
     return 0;
   };
-  EXPECT_EQ(wt_call_sync(s.id(), fn, b, 50, nullptr), WT_ETIMEDOUT);
-  ASSERT_TRUE(b->started.Wait());
-  b->release.Set();
-  EXPECT_EQ(wt_call_sync(s.id(), Nop, nullptr, -1, nullptr), 0);  // FIFO: the busy call finished first
-  EXPECT_EQ(b->finished.load(), 1);
-  delete b;
+  // The call must be running when the timeout hits. If a loaded machine has not started it in time it
+  // is withdrawn instead (and never runs): try again with a longer timeout.
+  for (int timeout_ms = 50; timeout_ms <= 12800; timeout_ms *= 4) {
+    auto *b = new Busy;  // must outlive the call, which finishes after the caller gave up
+    ASSERT_EQ(wt_call_sync(s.id(), fn, b, timeout_ms, nullptr), WT_ETIMEDOUT);
+    if (!b->started.Wait(5000)) {  // withdrawn: it will never run
+      delete b;
+      continue;
+    }
+    b->release.Set();
+    EXPECT_EQ(wt_call_sync(s.id(), Nop, nullptr, -1, nullptr), 0);  // FIFO: the busy call finished first
+    EXPECT_EQ(b->finished.load(), 1);
+    delete b;
+    return;
+  }
+  FAIL() << "the target never started the call before the caller's timeout";
 }
 
 TEST(Proxying, ServeTimesOut) {
@@ -632,20 +641,29 @@ TEST(Proxying, CallsRacingTargetExitAreAllAccountedFor) {
 
 TEST(Proxying, PendingCompletionsRunWhenTheCallerLeaves) {
   Server s;
-  std::atomic<int> done{0};
+  struct St { std::atomic<int> done{0}; pthread_t on{}; } st;
   Thread t([&] {
     wt_thread me;
     ASSERT_EQ(wt_thread_join(&me), 0);
-    Event ran;
-    ASSERT_EQ(wt_call_async(s.id(), [](wt_call *, void *p) { static_cast<Event *>(p)->Set(); return 0; }, &ran,
-                            [](const wt_result *, void *p) { ++*static_cast<std::atomic<int> *>(p); }, &done),
+    ASSERT_EQ(wt_call_async(s.id(), Nop, nullptr,
+                            [](const wt_result *r, void *p) {
+                              EXPECT_EQ(r->status, 0);
+                              static_cast<St *>(p)->on = pthread_self();
+                              static_cast<St *>(p)->done++;
+                            },
+                            &st),
               0);
-    ASSERT_TRUE(ran.Wait());
-    // The completion is on its way back (or queued); leaving runs it here, on this thread.
-    EXPECT_EQ(wt_call_sync(s.id(), Nop, nullptr, -1, nullptr), 0);  // FIFO: it was pushed before this
+    // Not serving: wait until the completion sits in this thread's mailbox, then leave.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kHang);
+    while (wt__proxying_pending_self() < 1 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_EQ(st.done.load(), 0);
+    ASSERT_EQ(wt_thread_leave(), 0);
+    EXPECT_EQ(st.done.load(), 1) << "leaving runs the thread's own pending completions";
+    EXPECT_TRUE(pthread_equal(st.on, pthread_self()));
   });
   t.Join();
-  EXPECT_EQ(done.load(), 1);
+  EXPECT_EQ(st.done.load(), 1);
 }
 
 // ------------------------------------------------------------------ the UI thread
