@@ -31,7 +31,9 @@ extern "C" {
   X(ERANGE, -11, "value out of range for this knob")                                               \
   X(ENOTSUP, -12, "not supported on this platform or build")                                       \
   X(ECALL, -13, "the called function reported an error (see the call's message)")                 \
-  X(ESTATE, -14, "not allowed in the current state (not initialized, or already shut down)")
+  X(ESTATE, -14, "not allowed in the current state (not initialized, or already shut down)")      \
+  X(EFULL, -15, "thread registry is full; raise WT_PROXYING_MAX_THREADS (cmake "                   \
+                "-DWT_PROXYING_MAX_THREADS=...) or let exited threads leave first")
 
 typedef enum wt_err {
 #define WT__ERR_ENUM(name, value, msg) WT_##name = (value),

@@ -1,0 +1,83 @@
+/* The one blocking wait (see wait.h). Spin, then sleep on a futex. The GC-safe region of the Mono glue
+ * (roadmap item 5) will wrap the sleeping part here and nowhere else. */
+#include "common/wait.h"
+
+#include "webthreads/error.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <time.h>
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten/emscripten.h>
+#include <emscripten/threading.h>
+#else
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+/* Spinning (WT_WAIT_SPIN_US, wait.h): a waiter in the library (a sync caller whose target is serving, a
+ * serving target) that is answered or called within the window needs no futex round trip on either
+ * side: that is what makes a target "busy in library code" answer in about a µs. Bounded, so a waiter
+ * costs at most that much CPU per wait; callers pass 0 when the answer must come through an event loop.
+ */
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+double wt__now_ms(void) {
+#ifdef __EMSCRIPTEN__
+  return emscripten_get_now();
+#else
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+#endif
+}
+
+int wt__wait(_Atomic uint32_t *word, uint32_t expected, double deadline_ms, int spin_us) {
+  if (spin_us > 0) {
+    double spin_end = wt__now_ms() + spin_us / 1000.0;
+    if (deadline_ms >= 0 && deadline_ms < spin_end) spin_end = deadline_ms;
+    for (unsigned i = 1;; i++) {
+      if (atomic_load_explicit(word, memory_order_acquire) != expected) return 0;
+      cpu_relax();
+      if ((i & 63) == 0 && wt__now_ms() >= spin_end) break;
+    }
+  }
+  double rel = -1;
+  if (deadline_ms >= 0) {
+    rel = deadline_ms - wt__now_ms();
+    if (rel <= 0) return WT_ETIMEDOUT;
+  }
+  /* (GC-safe enter goes here.) */
+#ifdef __EMSCRIPTEN__
+  int r = emscripten_futex_wait((void *)word, expected, rel < 0 ? INFINITY : rel);
+  (void)r;
+#else
+  struct timespec ts, *tsp = NULL;
+  if (rel >= 0) {
+    ts.tv_sec = (time_t)(rel / 1e3);
+    ts.tv_nsec = (long)((rel - (double)ts.tv_sec * 1e3) * 1e6);
+    tsp = &ts;
+  }
+  syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, expected, tsp, NULL, 0);
+#endif
+  /* (GC-safe leave goes here.) */
+  if (atomic_load_explicit(word, memory_order_acquire) != expected) return 0;
+  if (deadline_ms >= 0 && wt__now_ms() >= deadline_ms) return WT_ETIMEDOUT;
+  return 0;
+}
+
+void wt__wake(_Atomic uint32_t *word, int count) {
+#ifdef __EMSCRIPTEN__
+  emscripten_futex_wake((void *)word, count);
+#else
+  syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
+#endif
+}

@@ -1,0 +1,51 @@
+// webthreads JS library: call routing from JS. Serves proxying/js_exports.c (the wt__js_ functions).
+//
+// `wtProxying` (linked whenever the program routes calls: proxying/js_exports.c needs it) lets JS on any thread route a call to a C function pointer `fn` (int fn(wt_call*, void*)) on the
+// thread that owns something:
+//   wtProxying.self()   -> BigInt id of this thread (joins it), wtProxying.ui() -> the UI thread's id
+//   wtProxying.check(id) -> 0 live, or a negative WT_E code (stale / unknown)
+//   wtProxying.callAsync(target, fn, arg, onSettle?) -> Promise of {status, fnError, message}; rejected
+//       with an Error carrying .code when the call could not be queued. Settles on this thread (the
+//       completion runs here, when it serves its mailbox), so it is safe to touch this realm's JS
+//       objects. onSettle(result), if given, is called synchronously at that moment (before the
+//       Promise's reactions, which wait for this thread's next microtask checkpoint).
+//   wtProxying.post(target, fn, arg) -> 0 or a negative WT_E code (fire and forget)
+// Ids are BigInt (-sWASM_BIGINT). Pending Promises live in this realm's map, keyed by a token.
+addToLibrary({
+  $wtProxying__deps: ['wt__js_thread_self', 'wt__js_thread_ui', 'wt__js_thread_check', 'wt__js_call_async',
+                      'wt__js_post'],
+  $wtProxying: {
+    // Plain object: library objects are serialized into the output, a Map would not survive that.
+    pending: {},
+    nextToken: 1,
+    self() { return _wt__js_thread_self(); },
+    ui() { return _wt__js_thread_ui(); },
+    check(id) { return _wt__js_thread_check(BigInt(id)); },
+    callAsync(target, fn, arg, onSettle) {
+      const token = wtProxying.nextToken;
+      wtProxying.nextToken = (token % 0x7fffffff) + 1;
+      return new Promise((resolve, reject) => {
+        wtProxying.pending[token] = { resolve, reject, onSettle };
+        const rc = _wt__js_call_async(BigInt(target), fn, arg, token);
+        if (rc !== 0) {
+          delete wtProxying.pending[token];
+          const e = new Error(`webthreads: call not queued (code ${rc})`);
+          e.code = rc;
+          reject(e);
+        }
+      });
+    },
+    post(target, fn, arg) { return _wt__js_post(BigInt(target), fn, arg); },
+  },
+
+  // Called from C (js_exports.c) on the thread that started the call, when its completion runs.
+  wt__js_proxying_settle__deps: ['$wtProxying'],
+  wt__js_proxying_settle: (token, status, fnError, message) => {
+    const p = wtProxying.pending[token];
+    if (!p) return;
+    delete wtProxying.pending[token];
+    const r = { status, fnError, message: UTF8ToString(message) };
+    if (p.onSettle) p.onSettle(r);
+    p.resolve(r);
+  },
+});
