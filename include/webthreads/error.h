@@ -31,7 +31,19 @@ extern "C" {
   X(ERANGE, -11, "value out of range for this knob")                                               \
   X(ENOTSUP, -12, "not supported on this platform or build")                                       \
   X(ECALL, -13, "the called function reported an error (see the call's message)")                 \
-  X(ESTATE, -14, "not allowed in the current state (not initialized, or already shut down)")
+  X(ESTATE, -14, "not allowed in the current state (not initialized, or already shut down)")         \
+  X(EPOOL_NEGATIVE, -15, "negative pool setting: wt_pool_config.initial/spare/max/idle_timeout_ms "   \
+                         "(JS webthreads.pool.*) take 0 for the default or WT_POOL_NONE (-1)")      \
+  X(EPOOL_TOO_LARGE, -16, "pool size above WT_POOL_LIMIT (400 Workers): lower the pool's max, "       \
+                          "initial or spare (wt_pool_config / JS webthreads.pool)")                \
+  X(EPOOL_TIMEOUT_RANGE, -17, "pool idle_timeout_ms above one day (wt_pool_config.idle_timeout_ms, "   \
+                              "JS webthreads.pool.idle_timeout_ms); use WT_POOL_NONE to never retire") \
+  X(EPOOL_SPARE_GT_MAX, -18, "pool spare exceeds max: lower wt_pool_config.spare (JS "                  \
+                             "webthreads.pool.spare) or raise max")                                   \
+  X(EPOOL_INITIAL_GT_MAX, -19, "pool initial exceeds max: lower wt_pool_config.initial (JS "            \
+                               "webthreads.pool.initial) or raise max")                               \
+  X(EPOOL_NOT_INTEGER, -20, "pool setting in JS webthreads.pool is not an integer number (initial, "   \
+                            "spare, max, idle_timeout_ms)")
 
 typedef enum wt_err {
 #define WT__ERR_ENUM(name, value, msg) WT_##name = (value),
