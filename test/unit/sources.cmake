@@ -1,0 +1,2 @@
+# Unit-test sources added by modules (one line per module test file).
+list(APPEND WT_UNIT_TEST_SOURCES unit/pool_test.cc)
