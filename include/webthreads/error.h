@@ -33,7 +33,19 @@ extern "C" {
   X(ECALL, -13, "the called function reported an error (see the call's message)")                 \
   X(ESTATE, -14, "not allowed in the current state (not initialized, or already shut down)")      \
   X(EFULL, -15, "thread registry is full; raise WT_PROXYING_MAX_THREADS (cmake "                   \
-                "-DWT_PROXYING_MAX_THREADS=...) or let exited threads leave first")
+                "-DWT_PROXYING_MAX_THREADS=...) or let exited threads leave first")   \
+  X(EPOOL_NEGATIVE, -16, "negative pool setting: wt_pool_config.initial/spare/max/idle_timeout_ms "   \
+                         "(JS webthreads.pool.*) take 0 for the default or WT_POOL_NONE (-1)")      \
+  X(EPOOL_TOO_LARGE, -17, "pool size above WT_POOL_LIMIT (400 Workers): lower the pool's max, "       \
+                          "initial or spare (wt_pool_config / JS webthreads.pool)")                \
+  X(EPOOL_TIMEOUT_RANGE, -18, "pool idle_timeout_ms above one day (wt_pool_config.idle_timeout_ms, "   \
+                              "JS webthreads.pool.idle_timeout_ms); use WT_POOL_NONE to never retire") \
+  X(EPOOL_SPARE_GT_MAX, -19, "pool spare exceeds max: lower wt_pool_config.spare (JS "                  \
+                             "webthreads.pool.spare) or raise max")                                   \
+  X(EPOOL_INITIAL_GT_MAX, -20, "pool initial exceeds max: lower wt_pool_config.initial (JS "            \
+                               "webthreads.pool.initial) or raise max")                               \
+  X(EPOOL_NOT_INTEGER, -21, "pool setting in JS webthreads.pool is not an integer number (initial, "   \
+                            "spare, max, idle_timeout_ms)")
 
 typedef enum wt_err {
 #define WT__ERR_ENUM(name, value, msg) WT_##name = (value),

@@ -1,0 +1,113 @@
+/* webthreads — the dynamic Web Worker pool.
+ *
+ * In the browser only the UI (main) thread can create Web Workers, asynchronously and slowly (a boot
+ * costs tens of ms of CPU). Emscripten pre-allocates a fixed pool and grows it lazily, one Worker at a
+ * time, never shrinking it. webthreads replaces that policy with an event-driven service on the UI
+ * thread (js/library_pool.js, installed in every -pthread program that links libwebthreads.js):
+ *
+ *   - `initial` Workers are booted at start-up, in the background (main() does not wait for them);
+ *   - `spare` loaded-but-unused Workers are kept ready and topped up in the background after each take;
+ *     when creations outpace the spares, every waiting creation gets its own booting Worker at once and
+ *     the pool boots ahead of the observed demand (parallel batches, never one at a time);
+ *   - at most `max` Workers exist; a pthread_create beyond that returns EAGAIN promptly and logs one
+ *     line naming the `max` knob;
+ *   - idle Workers beyond the floor (max(initial, spare), keeping `spare` spares) are terminated after
+ *     `idle_timeout_ms`; a Worker that runs, or is about to run, a thread is never terminated;
+ *   - a Worker returning to the pool has its stale Atomics.waitAsync mailbox waiters woken (the
+ *     emscripten 3.1.69 leak) and its JS realm-reset hooks run before it is reused.
+ *
+ * Configuration comes from the page (`Module.webthreads.pool = {initial, spare, max,
+ * idle_timeout_ms}`; under node the WEBTHREADS_CONFIG environment variable holds the same object as
+ * JSON), read when the runtime starts, or from wt_pool_configure() before the pool hands out its first
+ * Worker. In both, 0 or absent means the default below; an invalid set is rejected as a whole with a
+ * WT_E... code and a message naming the knob, and the settings in force stay.
+ *
+ * Host (non-wasm) builds have no Workers: configuration is validated and stored, stats stay zero.
+ */
+#ifndef WEBTHREADS_POOL_H
+#define WEBTHREADS_POOL_H
+
+#include "webthreads/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Defaults (used for a field that is 0) and limits. */
+#define WT_POOL_DEFAULT_INITIAL 4
+#define WT_POOL_DEFAULT_SPARE 2
+#define WT_POOL_DEFAULT_MAX 128
+#define WT_POOL_DEFAULT_IDLE_TIMEOUT_MS 10000
+/* Sizes above this are rejected (WT_EPOOL_TOO_LARGE): Chromium crashes near 500 Workers per page. */
+#define WT_POOL_LIMIT 400
+/* Idle timeouts above one day are rejected (WT_EPOOL_TIMEOUT_RANGE). */
+#define WT_POOL_IDLE_TIMEOUT_LIMIT_MS 86400000
+/* "None": an explicit zero for `initial` and `spare` (0 means default there), and "never retire" for
+ * `idle_timeout_ms`. Not allowed for `max`. Every other negative value is rejected. */
+#define WT_POOL_NONE (-1)
+
+/* Pool settings. Zero-initialise and set what you need: every 0 field takes its default. */
+typedef struct wt_pool_config {
+  int initial;         /* Workers booted at start-up. Default 4; WT_POOL_NONE: none. <= max. */
+  int spare;           /* Loaded, unused Workers kept ready. Default 2; WT_POOL_NONE: none. <= max. */
+  int max;             /* Workers alive at most (booting ones count). Default 128; 1..WT_POOL_LIMIT. */
+  int idle_timeout_ms; /* Idle time before a Worker beyond the floor retires. Default 10000;
+                          WT_POOL_NONE: never retire; at most WT_POOL_IDLE_TIMEOUT_LIMIT_MS. */
+} wt_pool_config;
+
+/* Index of a knob, as reported by wt_pool_config_check(). */
+typedef enum wt_pool_knob {
+  WT_POOL_KNOB_NONE = 0,
+  WT_POOL_KNOB_INITIAL,
+  WT_POOL_KNOB_SPARE,
+  WT_POOL_KNOB_MAX,
+  WT_POOL_KNOB_IDLE_TIMEOUT_MS,
+} wt_pool_knob;
+
+/* Validates `cfg` and, when `resolved` is not NULL, writes it there with every default filled in
+ * (WT_POOL_NONE becomes 0 for initial/spare and stays -1 for idle_timeout_ms). When `knob` is not
+ * NULL it receives the offending knob (WT_POOL_KNOB_NONE on success).
+ * Any thread; never blocks or allocates; does not change the pool. `cfg` and `resolved` are the
+ * caller's and may alias. Returns WT_OK, WT_EINVAL (cfg NULL), WT_EPOOL_NEGATIVE,
+ * WT_EPOOL_TOO_LARGE, WT_EPOOL_TIMEOUT_RANGE, WT_EPOOL_SPARE_GT_MAX or WT_EPOOL_INITIAL_GT_MAX. */
+int wt_pool_config_check(const wt_pool_config *cfg, wt_pool_config *resolved, wt_pool_knob *knob);
+
+/* Name of a knob as written in the config struct and the JS object ("max", "idle_timeout_ms"), or
+ * "" for WT_POOL_KNOB_NONE. Any thread; static string. */
+const char *wt_pool_knob_name(wt_pool_knob knob);
+
+/* Applies `cfg` (validated as by wt_pool_config_check) before the pool hands out its first Worker:
+ * raising initial/spare boots the difference in the background; lowering max terminates idle Workers
+ * beyond it. On error nothing changes and one line naming the knob goes to stderr.
+ * Any thread; a worker caller blocks for one round trip to the UI thread (which never blocks).
+ * Does not allocate. Returns WT_OK, a validation error, or WT_EBUSY once the pool has started serving
+ * threads (with -sPROXY_TO_PTHREAD main() itself is such a thread: configure from JS instead). */
+int wt_pool_configure(const wt_pool_config *cfg);
+
+/* The settings in force (defaults resolved). Any thread; never blocks or allocates. Returns WT_OK, or
+ * WT_EINVAL if `out` is NULL. */
+int wt_pool_get_config(wt_pool_config *out);
+
+/* A consistent snapshot of the pool. Counts are Workers; latencies are milliseconds from
+ * `new Worker()` to the Worker reporting it has loaded the program. Named like POSIX `struct stat`:
+ * the type is `struct wt_pool_stats`, the function wt_pool_stats(). */
+struct wt_pool_stats {
+  int total;             /* alive: loading + loaded spare + running (== created - retired) */
+  int spare;             /* loaded and not running a thread */
+  int loading;           /* still booting (some may already be assigned a thread) */
+  int running;           /* assigned a thread (running it, or about to once loaded) */
+  int peak;              /* highest `total` seen */
+  unsigned long long created; /* Workers ever created */
+  unsigned long long retired; /* Workers ever terminated by the pool (idle retirement, shrinking max) */
+  double boot_last_ms, boot_mean_ms, boot_max_ms; /* 0 before the first boot completes */
+};
+
+/* Fills `out` with a snapshot in which created - retired == total always holds. Any thread, including
+ * the UI thread and signal/GC contexts: lock-free (a sequence-lock read that retries only while the UI
+ * thread is publishing), never blocks or allocates. Returns WT_OK, or WT_EINVAL if `out` is NULL. */
+int wt_pool_stats(struct wt_pool_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WEBTHREADS_POOL_H */

@@ -1,0 +1,386 @@
+// webthreads JS library: the dynamic Web Worker pool — the UI-thread service behind
+// include/webthreads/pool.h (C side: pool/pool.c).
+//
+// Design. Emscripten 3.1.69 keeps Workers in PThread.unusedWorkers / runningWorkers and looks every
+// PThread method up by property at its call sites, so the policy is replaced at run time, from the
+// postset below, without touching emscripten's files:
+//   allocateUnusedWorker  -> wtPool.allocate  (Workers named "em-pthread-webthreads-N": emscripten
+//                            recognises a pthread Worker by a name starting with "em-pthread")
+//   loadWasmModuleToWorker-> wrapped: boot latency, "loaded" bookkeeping, node unref of idle Workers
+//   getNewWorker          -> wtPool.take      (called by spawnThread for every pthread_create)
+//   returnWorkerToPool    -> wrapped: wake stale mailbox waiters, ask the Worker to reset its realm
+//   terminateAllThreads   -> wrapped: stop the service first
+// and `_emscripten_thread_mailbox_await` is replaced (link time) by a version that keeps at most one
+// Atomics.waitAsync waiter per Worker realm (see below).
+//
+// The service runs only on the UI thread and never blocks: it reacts to takes, returns, "loaded"
+// messages and two coalesced timers (top-up, retirement). All bookkeeping is plain JS on one thread,
+// so there are no locks; every change is published to C (wt__js_pool_publish) for wt_pool_stats().
+//
+// Invariants (UI thread):
+//   - wtPool.all holds every Worker alive (loading, loaded spare, running); created - retired == size.
+//   - PThread.unusedWorkers holds exactly the Workers not assigned a thread; a Worker leaves it (take)
+//     in the same JS task in which spawnThread assigns it, so retirement — which only terminates
+//     loaded Workers found in unusedWorkers — can never hit a running or about-to-run Worker.
+//   - total <= cfg.max at all times; a take at max returns undefined and spawnThread gives EAGAIN.
+//
+// Policy:
+//   take:   newest loaded spare (warmest) -> else the oldest booting unassigned Worker (ready first)
+//           -> else boot one now (under max) -> else EAGAIN (one log line until a Worker comes back).
+//   top-up: after each take, in the background (setTimeout 1 ms, coalesced), boot Workers until
+//           unassigned >= spare (2 x spare while takes are missing loaded spares: growth ahead of
+//           demand) and total >= initial, at most 8 `new Worker()` per task so the UI thread never
+//           runs one long task.
+//   retire: idle loaded Workers older than idle_timeout_ms, oldest first, while total > floor
+//           (max(initial, spare)) and unassigned > spare.
+#if PTHREADS
+var WtPoolLibrary = {
+  // Worker realm: the pthread whose mailbox this realm's one Atomics.waitAsync waiter is armed for.
+  $wtMailboxArmed: 0,
+
+  // Replaces emscripten's version, which arms a new waiter on every call: one per thread start,
+  // never released when the thread exits (node: +1 KB per thread, 81 -> 272 MB after 200,000
+  // threads), and each stale one re-arms another when it fires. Here a realm arms a waiter only if
+  // none is pending for this pthread; when a waiter fires it disarms itself (if still current) and
+  // checkMailbox re-arms for whichever thread runs now. Waiters of finished threads are woken by the
+  // pool when their Worker comes back (wtPool.giveBack). Any thread.
+  _emscripten_thread_mailbox_await__deps: ['$checkMailbox', '$wtMailboxArmed'],
+  _emscripten_thread_mailbox_await: (pthread_ptr) => {
+    if (typeof Atomics.waitAsync !== 'function') return;
+    if (wtMailboxArmed !== pthread_ptr) {
+      var wait = Atomics.waitAsync(HEAP32, {{{ getHeapOffset('pthread_ptr', 'i32') }}}, pthread_ptr);
+      if (!wait.async) return; // the word is not the thread's self pointer: not a live thread
+      wtMailboxArmed = pthread_ptr;
+      wait.value.then(() => {
+        if (wtMailboxArmed === pthread_ptr) wtMailboxArmed = 0;
+        checkMailbox();
+      });
+    }
+    var waitingAsync = pthread_ptr + {{{ C_STRUCTS.pthread.waiting_async }}};
+    Atomics.store(HEAP32, {{{ getHeapOffset('waitingAsync', 'i32') }}}, 1);
+  },
+
+  // Replaces emscripten's version: a joined (or exiting detached) thread's Worker is handed back
+  // through pool/pool.c's lock-free return set, which the UI thread drains at every take, instead of
+  // only by a postMessage that create/join loops outrun (stock emscripten over-grows there). The
+  // message still goes out, without the thread address (so a late one can never return a Worker
+  // that already runs the next thread at the same address), to drain the set when the UI is idle.
+  _emscripten_thread_cleanup__deps: ['$cleanupThread', 'wt__js_pool_push_return'],
+  _emscripten_thread_cleanup: (thread) => {
+    if (!ENVIRONMENT_IS_PTHREAD) cleanupThread(thread);
+    else if (_wt__js_pool_push_return(thread)) postMessage({ 'wtDrain': 1 });
+    else postMessage({ cmd: 'cleanupThread', thread });
+  },
+
+  // Registers fn() to run in every pthread Worker's realm when its thread has finished and the Worker
+  // goes back to the pool, before it can run another thread: the place to drop per-thread JS state
+  // (handle tables, listeners, timers). Call it in each Worker realm (e.g. from a postset or at
+  // thread start). Worker realms only; runs on that Worker, with no pthread attached (do not call C).
+  $wtPoolOnRealmReset__deps: ['$wtPool'],
+  $wtPoolOnRealmReset: (fn) => { wtPool.realmResetHooks.push(fn); },
+
+  $wtPool__deps: ['$PThread', '$terminateWorker', '$cleanupThread', 'wt__js_pool_pop_return', 'wt__js_pool_publish', 'wt__js_pool_resolve',
+                  'wt_strerror', 'wt_err_name', '$stackSave', '$stackAlloc', '$stackRestore',
+                  '$UTF8ToString'],
+  $wtPool__postset: 'wtPool.install();',
+  $wtPool: {
+    // Settings in force (resolved; see pool.h). Replaced by the JS config object at start-up.
+    cfg: { initial: 4, spare: 2, max: 128, idleTimeoutMs: 10000 },
+    realmResetHooks: [],
+
+    // Runs in every realm when the script loads (after PThread.init()).
+    install() {
+      if (ENVIRONMENT_IS_PTHREAD) {
+        var onMessage = (d) => { if (d && d.wtRealmReset) wtPool.resetRealm(); };
+#if ENVIRONMENT_MAY_BE_NODE
+        if (ENVIRONMENT_IS_NODE) worker_threads.parentPort.on('message', onMessage); else
+#endif
+        self.addEventListener('message', (e) => onMessage(e.data));
+        return;
+      }
+      if (ENVIRONMENT_IS_WORKER) return; // not the UI thread (e.g. PROXY_TO_WORKER): leave emscripten's pool
+      wtPool.all = new Set();
+      wtPool.nextId = 1;
+      wtPool.started = false;   // a take has happened: wt_pool_configure() is too late
+      wtPool.stopped = false;
+      wtPool.misses = 0;        // takes that found no loaded spare since the last one that did
+      wtPool.capLogged = false;
+      wtPool.created = 0; wtPool.retired = 0; wtPool.peak = 0;
+      wtPool.bootLast = 0; wtPool.bootSum = 0; wtPool.bootCount = 0; wtPool.bootMax = 0;
+      wtPool.topUpTimer = 0; wtPool.retireTimer = 0;
+      var origLoad = PThread.loadWasmModuleToWorker;
+      var origReturn = PThread.returnWorkerToPool;
+      var origTerminateAll = PThread.terminateAllThreads;
+      wtPool.origAllocate = PThread.allocateUnusedWorker;
+      PThread.allocateUnusedWorker = () => { wtPool.allocate(); };
+      PThread.loadWasmModuleToWorker = (w) => wtPool.load(w, origLoad);
+      PThread.getNewWorker = () => wtPool.take();
+      PThread.returnWorkerToPool = (w) => wtPool.giveBack(w, origReturn);
+      PThread.terminateAllThreads = () => { wtPool.stop(); return origTerminateAll(); };
+      // At runtime init (C callable, module compiled); main() runs in the same task, before any timer,
+      // so the pre-warm never delays it.
+      addOnInit(() => { wtPool.readConfig(); wtPool.publish(); wtPool.scheduleTopUp(); });
+    },
+
+    // ---- configuration (UI thread)
+    readConfig() {
+      var o = Module['webthreads'];
+#if ENVIRONMENT_MAY_BE_NODE
+      if (o === undefined && ENVIRONMENT_IS_NODE && process.env['WEBTHREADS_CONFIG']) {
+        try { o = Module['webthreads'] = JSON.parse(process.env['WEBTHREADS_CONFIG']); }
+        catch (e) { err(`webthreads: pool: WEBTHREADS_CONFIG is not JSON (${e}); using the defaults`); return; }
+      }
+#endif
+      var p = o && typeof o == 'object' ? o['pool'] : undefined;
+      if (p === undefined || p === null) return;
+      var names = ['initial', 'spare', 'max', 'idle_timeout_ms'];
+      // Absent -> NaN (default); a non-number -> 0.5, which C rejects as not an integer.
+      var v = names.map((n) => p[n] === undefined || p[n] === null ? NaN : typeof p[n] == 'number' ? p[n] : 0.5);
+      var sp = stackSave();
+      var out = stackAlloc(16), knob = stackAlloc(4);
+      var rc = _wt__js_pool_resolve(v[0], v[1], v[2], v[3], out, knob);
+      var r = [0, 1, 2, 3].map((i) => HEAP32[(out >> 2) + i]);
+      var k = HEAP32[knob >> 2];
+      stackRestore(sp);
+      if (rc) {
+        var name = names[k - 1] ?? '?';
+        err(`webthreads: pool: Module.webthreads.pool rejected: knob ${name}=${JSON.stringify(p[name])}: ` +
+            `WT_${UTF8ToString(_wt_err_name(rc))}: ${UTF8ToString(_wt_strerror(rc))}; using the defaults`);
+        return;
+      }
+      wtPool.cfg = { initial: r[0], spare: r[1], max: r[2], idleTimeoutMs: r[3] };
+    },
+
+    // wt_pool_configure(), on the UI thread (sync proxy). Values are resolved and valid.
+    configure(initial, spare, max, idleTimeoutMs) {
+      if (wtPool.started) return -10; // WT_EBUSY
+      wtPool.cfg = { initial, spare, max, idleTimeoutMs };
+      var U = PThread.unusedWorkers;
+      // Shrink to the new max: nothing is assigned yet, so every Worker is in unusedWorkers.
+      while (wtPool.all.size > max && U.length) wtPool.retire(U[0]);
+      if (wtPool.retireTimer) { clearTimeout(wtPool.retireTimer); wtPool.retireTimer = 0; }
+      wtPool.scheduleRetire();
+      wtPool.scheduleTopUp();
+      wtPool.publish();
+      return 0;
+    },
+
+    // ---- Workers (UI thread)
+    // Creates a Worker (not yet loading) and parks it in unusedWorkers.
+    allocate() {
+      var id = wtPool.nextId++;
+      var w;
+#if EXPORT_ES6
+      // Module builds: let emscripten create it (bundler-friendly URL); it keeps its own name.
+      wtPool.origAllocate();
+      w = PThread.unusedWorkers.pop();
+#else
+      var url = _scriptName;
+#if expectToReceiveOnModule('mainScriptUrlOrBlob')
+      if (Module['mainScriptUrlOrBlob']) {
+        url = Module['mainScriptUrlOrBlob'];
+        if (typeof url != 'string') url = URL.createObjectURL(url);
+      }
+#endif
+      var opts = { 'name': 'em-pthread-webthreads-' + id };
+#if ENVIRONMENT_MAY_BE_NODE
+      if (ENVIRONMENT_IS_NODE) opts = { 'workerData': 'em-pthread', 'name': 'webthreads-' + id };
+#endif
+      w = new Worker(url, opts);
+#endif
+      w.wtId = id;
+      w.wtIdleSince = 0;
+      w.wtBootStart = performance.now();
+      PThread.unusedWorkers.push(w);
+      wtPool.all.add(w);
+      wtPool.created++;
+      if (wtPool.all.size > wtPool.peak) wtPool.peak = wtPool.all.size;
+      return w;
+    },
+
+    boot() {
+      var w = wtPool.allocate();
+      PThread.loadWasmModuleToWorker(w);
+      return w;
+    },
+
+    load(w, origLoad) {
+      w.wtBootStart = performance.now();
+      var p = origLoad(w); // sets w.onmessage; ours listens beside it
+#if ENVIRONMENT_MAY_BE_NODE
+      if (ENVIRONMENT_IS_NODE) w.on('message', (d) => { if (d && d.wtDrain) wtPool.drain(); }); else
+#endif
+      w.addEventListener('message', (e) => { if (e.data && e.data.wtDrain) wtPool.drain(); });
+      return p.then((loaded) => {
+        if (!wtPool.all.has(w)) return loaded; // retired or stopped meanwhile
+        var ms = performance.now() - w.wtBootStart;
+        wtPool.bootLast = ms; wtPool.bootSum += ms; wtPool.bootCount++;
+        if (ms > wtPool.bootMax) wtPool.bootMax = ms;
+        if (!w.pthread_ptr) {
+          w.wtIdleSince = performance.now();
+#if ENVIRONMENT_MAY_BE_NODE
+          // An idle Worker must not keep node alive (emscripten does this only with a fixed pool).
+          if (ENVIRONMENT_IS_NODE) w.unref();
+#endif
+          wtPool.scheduleRetire();
+        }
+        wtPool.publish();
+        return loaded;
+      });
+    },
+
+    // PThread.getNewWorker: the Worker that will run the thread spawnThread is starting, or undefined
+    // (spawnThread then returns EAGAIN). Never blocks.
+    take() {
+      if (wtPool.stopped) return undefined;
+      wtPool.started = true;
+      wtPool.drain();
+      var U = PThread.unusedWorkers, i, w;
+      for (i = U.length - 1; i >= 0 && !U[i].loaded; i--);
+      if (i >= 0) {
+        wtPool.misses = 0;
+      } else {
+        wtPool.misses++;
+        i = U.findIndex((x) => !x.loaded);
+        if (i < 0) {
+          if (wtPool.all.size >= wtPool.cfg.max) {
+            if (!wtPool.capLogged) {
+              wtPool.capLogged = true;
+              err(`webthreads: pool: pthread_create refused with EAGAIN: all ${wtPool.cfg.max} Workers are busy; ` +
+                  `raise the pool's max (wt_pool_config.max, JS Module.webthreads.pool.max) or join threads first`);
+            }
+            wtPool.publish();
+            return undefined;
+          }
+          wtPool.boot();
+          i = U.length - 1;
+        }
+      }
+      w = U.splice(i, 1)[0];
+      w.wtIdleSince = 0;
+      wtPool.scheduleTopUp();
+      wtPool.publish();
+      return w;
+    },
+
+    // PThread.returnWorkerToPool: the Worker's thread has finished (joined or detached-exited).
+    giveBack(w, origReturn) {
+      var ptr = w.pthread_ptr;
+      // Wake the mailbox waiters the finished thread left armed on this Worker (they would otherwise
+      // stay pending forever, one per thread start); the block is freed by origReturn just below, so
+      // no other thread can own this address yet.
+      if (ptr) Atomics.notify(HEAP32, {{{ getHeapOffset('ptr', 'i32') }}});
+      // No `cmd`: emscripten's Worker handler ignores it; wtPool.install()'s listener runs the hooks.
+      w.postMessage({ 'wtRealmReset': 1 });
+      origReturn(w);
+      w.wtIdleSince = performance.now();
+      wtPool.capLogged = false;
+      wtPool.scheduleRetire();
+      wtPool.publish();
+    },
+
+    // Hands back the Workers of threads joined since the last drain (see _emscripten_thread_cleanup).
+    drain() {
+      if (wtPool.stopped) return; // the runtime is exiting: nothing to hand back
+      var t;
+      while ((t = _wt__js_pool_pop_return())) cleanupThread(t);
+    },
+
+    retire(w) {
+      var U = PThread.unusedWorkers, i = U.indexOf(w);
+      if (i >= 0) U.splice(i, 1);
+      wtPool.all.delete(w);
+      terminateWorker(w);
+      wtPool.retired++;
+    },
+
+    stop() {
+      wtPool.stopped = true;
+      if (wtPool.topUpTimer) clearTimeout(wtPool.topUpTimer);
+      if (wtPool.retireTimer) clearTimeout(wtPool.retireTimer);
+      wtPool.topUpTimer = wtPool.retireTimer = 0;
+    },
+
+    // ---- background work (UI thread, timers)
+    timer(fn, ms) {
+      var t = setTimeout(fn, ms);
+#if ENVIRONMENT_MAY_BE_NODE
+      if (ENVIRONMENT_IS_NODE) t.unref(); // the pool alone never keeps node alive
+#endif
+      return t;
+    },
+
+    scheduleTopUp() {
+      // A 1 ms delay lets a Worker whose thread just finished come back first (its cleanupThread
+      // message is usually already queued): create/join loops then reuse it instead of over-growing.
+      if (!wtPool.topUpTimer && !wtPool.stopped) wtPool.topUpTimer = wtPool.timer(wtPool.topUp, 1);
+    },
+
+    topUp() {
+      wtPool.topUpTimer = 0;
+      if (wtPool.stopped) return;
+      var cfg = wtPool.cfg, total = wtPool.all.size, unassigned = PThread.unusedWorkers.length;
+      var target = wtPool.misses ? 2 * cfg.spare : cfg.spare;
+      var want = Math.max(target - unassigned, cfg.initial - total);
+      want = Math.min(want, cfg.max - total);
+      var n = Math.min(want, 8);
+      for (var i = 0; i < n; i++) wtPool.boot();
+      if (want > n) wtPool.scheduleTopUp();
+      if (n > 0) wtPool.publish();
+    },
+
+    scheduleRetire() {
+      var timeout = wtPool.cfg.idleTimeoutMs;
+      if (timeout < 0 || wtPool.retireTimer || wtPool.stopped) return;
+      var oldest = Infinity;
+      for (var w of PThread.unusedWorkers) if (w.loaded && w.wtIdleSince && w.wtIdleSince < oldest) oldest = w.wtIdleSince;
+      if (oldest === Infinity) return;
+      var delay = Math.max(0, oldest + timeout - performance.now()) + 1;
+      wtPool.retireTimer = wtPool.timer(wtPool.retireIdle, delay);
+    },
+
+    retireIdle() {
+      wtPool.retireTimer = 0;
+      if (wtPool.stopped) return;
+      var cfg = wtPool.cfg, now = performance.now(), floor = Math.max(cfg.initial, cfg.spare);
+      var idle = PThread.unusedWorkers.filter((w) => w.loaded && w.wtIdleSince && now - w.wtIdleSince >= cfg.idleTimeoutMs);
+      idle.sort((a, b) => a.wtIdleSince - b.wtIdleSince);
+      var n = 0;
+      for (var w of idle) {
+        if (wtPool.all.size <= floor || PThread.unusedWorkers.length <= cfg.spare) break;
+        wtPool.retire(w);
+        n++;
+      }
+      if (n) wtPool.publish();
+      wtPool.scheduleRetire();
+    },
+
+    publish() {
+      var spare = 0, loading = 0;
+      for (var w of wtPool.all) if (!w.loaded) loading++;
+      for (var w of PThread.unusedWorkers) if (w.loaded) spare++;
+      var total = wtPool.all.size, c = wtPool.cfg;
+      _wt__js_pool_publish(total, spare, loading, total - PThread.unusedWorkers.length, wtPool.peak,
+                           wtPool.created, wtPool.retired, wtPool.bootLast,
+                           wtPool.bootCount ? wtPool.bootSum / wtPool.bootCount : 0, wtPool.bootMax,
+                           c.initial, c.spare, c.max, c.idleTimeoutMs);
+    },
+
+    // ---- Worker realm
+    resetRealm() {
+      for (var fn of wtPool.realmResetHooks) {
+        try { fn(); } catch (e) { err(`webthreads: pool: a realm-reset hook threw: ${e}`); }
+      }
+    },
+  },
+
+  // wt_pool_configure(): apply resolved settings on the UI thread. Returns 0 or WT_EBUSY.
+  wt__js_pool_configure__proxy: 'sync',
+  wt__js_pool_configure__deps: ['$wtPool'],
+  wt__js_pool_configure: (initial, spare, max, idleTimeoutMs) => wtPool.configure(initial, spare, max, idleTimeoutMs),
+};
+
+// The pool is active in every -pthread program that links libwebthreads.js (see docs/pool.md).
+extraLibraryFuncs.push('$wtPool');
+addToLibrary(WtPoolLibrary);
+#endif

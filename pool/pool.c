@@ -1,0 +1,300 @@
+/* Pool configuration and statistics.
+ *
+ * The pool service is JS on the UI thread (js/library_pool.js); this file is what C sees of it:
+ *   - validation of settings (one implementation, used by wt_pool_configure() and by the JS reader of
+ *     Module.webthreads.pool through wt__js_pool_resolve());
+ *   - a published snapshot of the stats and the settings in force, readable from any thread.
+ *
+ * Snapshot invariant: a reader sees the fields of exactly one publication (so created - retired ==
+ * total holds in every snapshot). It is a sequence lock: the writer makes `seq` odd, stores every
+ * field (relaxed atomics, so there is no data race for a reader to trip on), then makes `seq` even
+ * again with release order; a reader retries while `seq` is odd or changed across its loads. Writers
+ * are serialised by `writer` (a spin flag held for a dozen stores); readers never wait on it, and on
+ * wasm the only writer is the UI thread, which therefore never spins.
+ */
+#include "pool/pool_internal.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten/emscripten.h>
+#include <emscripten/threading.h>
+#include <limits.h>
+#endif
+
+/* ------------------------------------------------------------------ validation */
+
+const char *wt_pool_knob_name(wt_pool_knob knob) {
+  switch (knob) {
+    case WT_POOL_KNOB_INITIAL: return "initial";
+    case WT_POOL_KNOB_SPARE: return "spare";
+    case WT_POOL_KNOB_MAX: return "max";
+    case WT_POOL_KNOB_IDLE_TIMEOUT_MS: return "idle_timeout_ms";
+    case WT_POOL_KNOB_NONE: break;
+  }
+  return "";
+}
+
+static int fail(wt_pool_knob *out, wt_pool_knob knob, int err) {
+  if (out) *out = knob;
+  return err;
+}
+
+int wt_pool_config_check(const wt_pool_config *cfg, wt_pool_config *resolved, wt_pool_knob *knob) {
+  if (knob) *knob = WT_POOL_KNOB_NONE;
+  if (!cfg) return WT_EINVAL;
+  wt_pool_config r = *cfg;
+  /* Per-knob range first, in field order, so the first bad knob is the one reported. */
+  if (r.initial < WT_POOL_NONE) return fail(knob, WT_POOL_KNOB_INITIAL, WT_EPOOL_NEGATIVE);
+  if (r.initial > WT_POOL_LIMIT) return fail(knob, WT_POOL_KNOB_INITIAL, WT_EPOOL_TOO_LARGE);
+  if (r.spare < WT_POOL_NONE) return fail(knob, WT_POOL_KNOB_SPARE, WT_EPOOL_NEGATIVE);
+  if (r.spare > WT_POOL_LIMIT) return fail(knob, WT_POOL_KNOB_SPARE, WT_EPOOL_TOO_LARGE);
+  if (r.max < 0) return fail(knob, WT_POOL_KNOB_MAX, WT_EPOOL_NEGATIVE); /* no "none" for max */
+  if (r.max > WT_POOL_LIMIT) return fail(knob, WT_POOL_KNOB_MAX, WT_EPOOL_TOO_LARGE);
+  if (r.idle_timeout_ms < WT_POOL_NONE) return fail(knob, WT_POOL_KNOB_IDLE_TIMEOUT_MS, WT_EPOOL_NEGATIVE);
+  if (r.idle_timeout_ms > WT_POOL_IDLE_TIMEOUT_LIMIT_MS)
+    return fail(knob, WT_POOL_KNOB_IDLE_TIMEOUT_MS, WT_EPOOL_TIMEOUT_RANGE);
+
+  if (r.initial == 0) r.initial = WT_POOL_DEFAULT_INITIAL;
+  else if (r.initial == WT_POOL_NONE) r.initial = 0;
+  if (r.spare == 0) r.spare = WT_POOL_DEFAULT_SPARE;
+  else if (r.spare == WT_POOL_NONE) r.spare = 0;
+  if (r.max == 0) r.max = WT_POOL_DEFAULT_MAX;
+  if (r.idle_timeout_ms == 0) r.idle_timeout_ms = WT_POOL_DEFAULT_IDLE_TIMEOUT_MS;
+
+  /* Relations, on the resolved values (a default max of 128 and spare 200 is still spare > max). */
+  if (r.spare > r.max) return fail(knob, WT_POOL_KNOB_SPARE, WT_EPOOL_SPARE_GT_MAX);
+  if (r.initial > r.max) return fail(knob, WT_POOL_KNOB_INITIAL, WT_EPOOL_INITIAL_GT_MAX);
+  if (resolved) *resolved = r;
+  return WT_OK;
+}
+
+/* ------------------------------------------------------------------ published snapshot */
+
+static struct {
+  atomic_uint seq;
+  atomic_flag writer;
+  atomic_int total, spare, loading, running, peak;
+  atomic_ullong created, retired;
+  atomic_llong boot_last_us, boot_mean_us, boot_max_us;
+  atomic_int initial, spare_target, max, idle_timeout_ms;
+  atomic_int configured; /* 0 until the first publication of settings: defaults are in force */
+} state = {.writer = ATOMIC_FLAG_INIT};
+
+#define ST(field, v) atomic_store_explicit(&state.field, (v), memory_order_relaxed)
+#define LD(field) atomic_load_explicit(&state.field, memory_order_relaxed)
+
+void wt__pool_publish(const struct wt_pool_stats *s, const wt_pool_config *cfg) {
+  while (atomic_flag_test_and_set_explicit(&state.writer, memory_order_acquire)) {
+  }
+  atomic_fetch_add_explicit(&state.seq, 1, memory_order_relaxed); /* odd: publication in progress */
+  atomic_thread_fence(memory_order_release);
+  if (s) {
+    ST(total, s->total);
+    ST(spare, s->spare);
+    ST(loading, s->loading);
+    ST(running, s->running);
+    ST(peak, s->peak);
+    ST(created, s->created);
+    ST(retired, s->retired);
+    ST(boot_last_us, (long long)(s->boot_last_ms * 1000.0));
+    ST(boot_mean_us, (long long)(s->boot_mean_ms * 1000.0));
+    ST(boot_max_us, (long long)(s->boot_max_ms * 1000.0));
+  }
+  if (cfg) {
+    ST(initial, cfg->initial);
+    ST(spare_target, cfg->spare);
+    ST(max, cfg->max);
+    ST(idle_timeout_ms, cfg->idle_timeout_ms);
+    ST(configured, 1);
+  }
+  atomic_fetch_add_explicit(&state.seq, 1, memory_order_release); /* even: done */
+  atomic_flag_clear_explicit(&state.writer, memory_order_release);
+#ifdef __EMSCRIPTEN__
+  emscripten_futex_wake(&state.seq, INT_MAX); /* wt__pool_wait_change() */
+#endif
+}
+
+unsigned wt__pool_generation(void) { return atomic_load_explicit(&state.seq, memory_order_acquire); }
+
+int wt__pool_wait_change(unsigned seen, double timeout_ms) {
+#ifdef __EMSCRIPTEN__
+  if (emscripten_is_main_browser_thread()) return WT_EWOULDBLOCK;
+  if (atomic_load_explicit(&state.seq, memory_order_acquire) != seen) return WT_OK;
+  emscripten_futex_wait(&state.seq, seen, timeout_ms);
+  return atomic_load_explicit(&state.seq, memory_order_acquire) != seen ? WT_OK : WT_ETIMEDOUT;
+#else
+  (void)seen;
+  (void)timeout_ms;
+  return WT_ENOTSUP;
+#endif
+}
+
+/* Runs `read` until it saw one whole publication. */
+#define WT__SEQ_READ(body)                                                              \
+  for (;;) {                                                                            \
+    unsigned s1 = atomic_load_explicit(&state.seq, memory_order_acquire);               \
+    if (s1 & 1u) continue;                                                              \
+    body;                                                                               \
+    atomic_thread_fence(memory_order_acquire);                                          \
+    if (atomic_load_explicit(&state.seq, memory_order_relaxed) == s1) break;            \
+  }
+
+int wt_pool_stats(struct wt_pool_stats *out) {
+  if (!out) return WT_EINVAL;
+  WT__SEQ_READ({
+    out->total = LD(total);
+    out->spare = LD(spare);
+    out->loading = LD(loading);
+    out->running = LD(running);
+    out->peak = LD(peak);
+    out->created = LD(created);
+    out->retired = LD(retired);
+    out->boot_last_ms = (double)LD(boot_last_us) / 1000.0;
+    out->boot_mean_ms = (double)LD(boot_mean_us) / 1000.0;
+    out->boot_max_ms = (double)LD(boot_max_us) / 1000.0;
+  });
+  return WT_OK;
+}
+
+int wt_pool_get_config(wt_pool_config *out) {
+  if (!out) return WT_EINVAL;
+  int configured = 0;
+  WT__SEQ_READ({
+    configured = LD(configured);
+    out->initial = LD(initial);
+    out->spare = LD(spare_target);
+    out->max = LD(max);
+    out->idle_timeout_ms = LD(idle_timeout_ms);
+  });
+  if (!configured) {
+    wt_pool_config zero = {0, 0, 0, 0};
+    wt_pool_config_check(&zero, out, NULL);
+  }
+  return WT_OK;
+}
+
+static void log_rejected(const char *where, const wt_pool_config *cfg, int err, wt_pool_knob knob) {
+  fprintf(stderr,
+          "webthreads: pool: %s rejected (initial=%d spare=%d max=%d idle_timeout_ms=%d): knob %s: WT_%s: %s; "
+          "the settings in force stay\n",
+          where, cfg->initial, cfg->spare, cfg->max, cfg->idle_timeout_ms, wt_pool_knob_name(knob),
+          wt_err_name(err), wt_strerror(err));
+}
+
+/* ------------------------------------------------------------------ platform: wasm */
+#ifdef __EMSCRIPTEN__
+
+/* js/library_pool.js: applies resolved settings on the UI thread (sync proxy). Returns WT_OK or
+ * WT_EBUSY once the pool has started serving threads. */
+int wt__js_pool_configure(int initial, int spare, int max, int idle_timeout_ms);
+
+int wt_pool_configure(const wt_pool_config *cfg) {
+  wt_pool_knob knob;
+  wt_pool_config r;
+  int err = wt_pool_config_check(cfg, &r, &knob);
+  if (err == WT_EINVAL) return err;
+  if (err) {
+    log_rejected("wt_pool_configure", cfg, err, knob);
+    return err;
+  }
+  return wt__js_pool_configure(r.initial, r.spare, r.max, r.idle_timeout_ms);
+}
+
+/* Called from JS (UI thread) at start-up with the raw values of Module.webthreads.pool (NaN stands
+ * for absent). Validates them like wt_pool_config_check, writes the resolved settings to out[0..3]
+ * and the offending knob to *knob. Returns WT_OK or the error (WT_EPOOL_NOT_INTEGER for a value that
+ * is not an integer number). Does not allocate. */
+EMSCRIPTEN_KEEPALIVE int wt__js_pool_resolve(double initial, double spare, double max, double idle_timeout_ms,
+                                             int *out, int *knob) {
+  const double in[4] = {initial, spare, max, idle_timeout_ms};
+  int v[4];
+  *knob = WT_POOL_KNOB_NONE;
+  for (int i = 0; i < 4; i++) {
+    double x = in[i];
+    if (x != x) { v[i] = 0; continue; } /* absent */
+    if (x != (double)(long long)x || x > 1e12 || x < -1e12) {
+      *knob = i + 1;
+      return WT_EPOOL_NOT_INTEGER;
+    }
+    /* Clamp to int range while keeping the sign and "too large" meaning. */
+    v[i] = x > 2e9 ? 2000000000 : x < -2e9 ? -2000000000 : (int)x;
+  }
+  wt_pool_config cfg = {v[0], v[1], v[2], v[3]}, r;
+  wt_pool_knob k;
+  int err = wt_pool_config_check(&cfg, &r, &k);
+  *knob = (int)k;
+  if (err) return err;
+  out[0] = r.initial;
+  out[1] = r.spare;
+  out[2] = r.max;
+  out[3] = r.idle_timeout_ms;
+  return WT_OK;
+}
+
+/* Returned Workers. A finished thread's Worker goes back to the pool when the thread is joined (or a
+ * detached thread exits), on the joining/exiting thread. Stock emscripten tells the UI thread with a
+ * postMessage, which in create/join loops arrives after the next create has already taken (or
+ * booted) another Worker: the pool over-grows. Here the joiner pushes the finished thread into this
+ * bounded lock-free set and the UI thread drains it at every take (and on a wake-up message), so the
+ * Worker is reused at once. One slot per Worker that can be pending: WT_POOL_LIMIT is enough; if it
+ * were ever full, the caller falls back to emscripten's message. */
+#define WT__RETURN_SLOTS 512
+static _Atomic(uintptr_t) returns[WT__RETURN_SLOTS];
+static atomic_int returns_pending;
+
+/* Any thread (the joiner); lock-free, no allocation. Returns 1 if queued, 0 if the set is full. */
+EMSCRIPTEN_KEEPALIVE int wt__js_pool_push_return(uintptr_t thread) {
+  for (int i = 0; i < WT__RETURN_SLOTS; i++) {
+    uintptr_t empty = 0;
+    if (atomic_compare_exchange_strong(&returns[i], &empty, thread)) {
+      atomic_fetch_add(&returns_pending, 1);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* UI thread only; lock-free. Returns a finished thread whose Worker can come back, or 0. */
+EMSCRIPTEN_KEEPALIVE uintptr_t wt__js_pool_pop_return(void) {
+  if (!atomic_load(&returns_pending)) return 0;
+  for (int i = 0; i < WT__RETURN_SLOTS; i++) {
+    uintptr_t t = atomic_exchange(&returns[i], 0);
+    if (t) {
+      atomic_fetch_sub(&returns_pending, 1);
+      return t;
+    }
+  }
+  return 0;
+}
+
+/* Called from JS (UI thread only) after every change of the pool. */
+EMSCRIPTEN_KEEPALIVE void wt__js_pool_publish(int total, int spare, int loading, int running, int peak,
+                                              double created, double retired, double boot_last_ms,
+                                              double boot_mean_ms, double boot_max_ms, int initial,
+                                              int spare_target, int max, int idle_timeout_ms) {
+  struct wt_pool_stats s = {total, spare, loading, running, peak, (unsigned long long)created,
+                            (unsigned long long)retired, boot_last_ms, boot_mean_ms, boot_max_ms};
+  wt_pool_config c = {initial, spare_target, max, idle_timeout_ms};
+  wt__pool_publish(&s, &c);
+}
+
+#else /* ------------------------------------------------------------------ platform: host */
+
+/* Host builds have no Workers: the settings are validated and stored; stats stay zero. */
+int wt_pool_configure(const wt_pool_config *cfg) {
+  wt_pool_knob knob;
+  wt_pool_config r;
+  int err = wt_pool_config_check(cfg, &r, &knob);
+  if (err == WT_EINVAL) return err;
+  if (err) {
+    log_rejected("wt_pool_configure", cfg, err, knob);
+    return err;
+  }
+  wt__pool_publish(NULL, &r);
+  return WT_OK;
+}
+#endif
