@@ -186,6 +186,14 @@ static void log_rejected(const char *where, const wt_pool_config *cfg, int err, 
 }
 
 /* ------------------------------------------------------------------ platform: wasm */
+/* Any thread: validates `cfg` into `*r` for wt_pool_configure, logging a rejected knob. */
+static int check_configure(const wt_pool_config *cfg, wt_pool_config *r) {
+  wt_pool_knob knob;
+  int err = wt_pool_config_check(cfg, r, &knob);
+  if (err && err != WT_EINVAL) log_rejected("wt_pool_configure", cfg, err, knob);
+  return err;
+}
+
 #ifdef __EMSCRIPTEN__
 
 /* js/library_pool.js: applies resolved settings on the UI thread (sync proxy). Returns WT_OK or
@@ -193,14 +201,9 @@ static void log_rejected(const char *where, const wt_pool_config *cfg, int err, 
 int wt__js_pool_configure(int initial, int spare, int max, int idle_timeout_ms);
 
 int wt_pool_configure(const wt_pool_config *cfg) {
-  wt_pool_knob knob;
   wt_pool_config r;
-  int err = wt_pool_config_check(cfg, &r, &knob);
-  if (err == WT_EINVAL) return err;
-  if (err) {
-    log_rejected("wt_pool_configure", cfg, err, knob);
-    return err;
-  }
+  int err = check_configure(cfg, &r);
+  if (err) return err;
   return wt__js_pool_configure(r.initial, r.spare, r.max, r.idle_timeout_ms);
 }
 
@@ -286,14 +289,9 @@ EMSCRIPTEN_KEEPALIVE void wt__js_pool_publish(int total, int spare, int loading,
 
 /* Host builds have no Workers: the settings are validated and stored; stats stay zero. */
 int wt_pool_configure(const wt_pool_config *cfg) {
-  wt_pool_knob knob;
   wt_pool_config r;
-  int err = wt_pool_config_check(cfg, &r, &knob);
-  if (err == WT_EINVAL) return err;
-  if (err) {
-    log_rejected("wt_pool_configure", cfg, err, knob);
-    return err;
-  }
+  int err = check_configure(cfg, &r);
+  if (err) return err;
   wt__pool_publish(NULL, &r);
   return WT_OK;
 }

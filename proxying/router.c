@@ -535,16 +535,21 @@ wt_thread wt_call_caller(const wt_call *call) {
   return (wt_thread){((uint64_t)it->caller_gen << 32) | (uint64_t)(it->caller_slot + 1)};
 }
 
-/* Calling thread (joined): a record for a call it makes. */
-static wt__item *new_item(uint32_t kind, wt_fn fn, void *arg) {
-  wt__item *it = alloc_item();
-  if (!it) return NULL;
+/* Any thread: clears a record from alloc_item() for a new call, keeping its home cache. */
+static void reset_item(wt__item *it, uint32_t kind, wt_fn fn, void *arg) {
   uint32_t home = it->home;
   memset(it, 0, offsetof(wt__item, result) + offsetof(wt_result, message) + 1);
   it->home = home;
   it->kind = kind;
   it->fn = fn;
   it->arg = arg;
+}
+
+/* Calling thread (joined): a record for a call it makes. */
+static wt__item *new_item(uint32_t kind, wt_fn fn, void *arg) {
+  wt__item *it = alloc_item();
+  if (!it) return NULL;
+  reset_item(it, kind, fn, arg);
   it->caller_slot = slot_index(tl_slot);
   it->caller_gen = tl_gen;
   return it;
@@ -665,12 +670,7 @@ int wt_post(wt_thread target, wt_fn fn, wt_cancel_fn cancel, void *arg) {
   /* A post needs no caller identity: a thread that never joined may post without joining. */
   wt__item *it = alloc_item();
   if (!it) return WT_ENOMEM;
-  uint32_t home = it->home;
-  memset(it, 0, offsetof(wt__item, result) + offsetof(wt_result, message) + 1);
-  it->home = home;
-  it->kind = K_POST;
-  it->fn = fn;
-  it->arg = arg;
+  reset_item(it, K_POST, fn, arg);
   it->cancel = cancel;
   if ((r = push(t, tgen, it)) != 0) release(it);
   return r;
