@@ -104,6 +104,7 @@ var WtPoolLibrary = {
       wtPool.started = false;   // a take has happened: wt_pool_configure() is too late
       wtPool.stopped = false;
       wtPool.misses = 0;        // takes that found no loaded spare since the last one that did
+      wtPool.draining = false;  // inside drain(): giveBack leaves publishing to drain
       wtPool.capLogged = false;
       wtPool.created = 0; wtPool.retired = 0; wtPool.peak = 0;
       wtPool.bootLast = 0; wtPool.bootSum = 0; wtPool.bootCount = 0; wtPool.bootMax = 0;
@@ -234,7 +235,7 @@ var WtPoolLibrary = {
     take() {
       if (wtPool.stopped) return undefined;
       wtPool.started = true;
-      wtPool.drain();
+      wtPool.drain(false); // published below
       var U = PThread.unusedWorkers, i, w;
       for (i = U.length - 1; i >= 0 && !U[i].loaded; i--);
       if (i >= 0) {
@@ -276,14 +277,21 @@ var WtPoolLibrary = {
       w.wtIdleSince = performance.now();
       wtPool.capLogged = false;
       wtPool.scheduleRetire();
-      wtPool.publish();
+      if (!wtPool.draining) wtPool.publish();
     },
 
-    // Hands back the Workers of threads joined since the last drain (see _emscripten_thread_cleanup).
-    drain() {
+    // Hands back the Workers of threads joined since the last drain (see _emscripten_thread_cleanup),
+    // publishing once for all of them unless `publish` is false (the caller publishes).
+    drain(publish = true) {
       if (wtPool.stopped) return; // the runtime is exiting: nothing to hand back
-      var t;
-      while ((t = _wt__js_pool_pop_return())) cleanupThread(t);
+      var t, n = 0;
+      wtPool.draining = true;
+      try {
+        while ((t = _wt__js_pool_pop_return())) { cleanupThread(t); n++; }
+      } finally {
+        wtPool.draining = false;
+      }
+      if (n && publish) wtPool.publish();
     },
 
     retire(w) {
@@ -310,19 +318,25 @@ var WtPoolLibrary = {
       return t;
     },
 
+    // Workers to boot now: up to `spare` unassigned (2 x spare while takes miss loaded spares) and
+    // `initial` in total, never beyond `max`.
+    topUpWant() {
+      var cfg = wtPool.cfg, total = wtPool.all.size, unassigned = PThread.unusedWorkers.length;
+      var target = wtPool.misses ? 2 * cfg.spare : cfg.spare;
+      return Math.min(Math.max(target - unassigned, cfg.initial - total), cfg.max - total);
+    },
+
     scheduleTopUp() {
-      // A 1 ms delay lets a Worker whose thread just finished come back first (its cleanupThread
-      // message is usually already queued): create/join loops then reuse it instead of over-growing.
-      if (!wtPool.topUpTimer && !wtPool.stopped) wtPool.topUpTimer = wtPool.timer(wtPool.topUp, 1);
+      // Nothing to boot (the common case in create/join loops): no timer, no extra UI-thread task.
+      // Otherwise a 1 ms delay lets a Worker whose thread just finished come back first (its return
+      // is usually already queued): create/join loops then reuse it instead of over-growing.
+      if (!wtPool.topUpTimer && !wtPool.stopped && wtPool.topUpWant() > 0) wtPool.topUpTimer = wtPool.timer(wtPool.topUp, 1);
     },
 
     topUp() {
       wtPool.topUpTimer = 0;
       if (wtPool.stopped) return;
-      var cfg = wtPool.cfg, total = wtPool.all.size, unassigned = PThread.unusedWorkers.length;
-      var target = wtPool.misses ? 2 * cfg.spare : cfg.spare;
-      var want = Math.max(target - unassigned, cfg.initial - total);
-      want = Math.min(want, cfg.max - total);
+      var want = wtPool.topUpWant();
       var n = Math.min(want, 8);
       for (var i = 0; i < n; i++) wtPool.boot();
       if (want > n) wtPool.scheduleTopUp();

@@ -3,10 +3,12 @@
 // relays its output, and exits with its exit code. A program that does not finish in time is killed
 // and reported as a probable deadlock, so a hung test fails with a message instead of hanging CTest.
 //
-//   node test/run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] prog.js [args...]
+//   node test/run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] [--settle MS] prog.js [args...]
 //
 // --config is the webthreads configuration object: Module.webthreads in the page, and the
 // WEBTHREADS_CONFIG environment variable under node (js/library_webthreads.js reads either).
+// --settle (Chromium; benchmarks) waits MS after the browser starts before loading the page: headless
+// Chromium burns about a second of CPU just after launch, which would otherwise land in start-up timings.
 // Chromium: a static server on 127.0.0.1 (port chosen by the OS) serves the program's folder with
 // COOP/COEP headers; the page must be crossOriginIsolated or the run fails.
 import { spawn } from 'node:child_process';
@@ -17,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const argv = process.argv.slice(2);
-let env = 'node', timeoutSec = 120, config = null;
+let env = 'node', timeoutSec = 120, config = null, settleMs = 0;
 while (argv.length && argv[0].startsWith('--')) {
   const opt = argv.shift();
   if (opt === '--') break;
@@ -26,11 +28,12 @@ while (argv.length && argv[0].startsWith('--')) {
   if (opt === '--env') env = val;
   else if (opt === '--timeout') timeoutSec = Number(val);
   else if (opt === '--config') config = JSON.parse(val);
+  else if (opt === '--settle') settleMs = Number(val);
   else fail(`unknown option ${opt}`);
 }
 const prog = argv.shift();
-if (!prog || !['node', 'chromium'].includes(env) || !(timeoutSec > 0)) {
-  fail('usage: run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] prog.js [args...]');
+if (!prog || !['node', 'chromium'].includes(env) || !(timeoutSec > 0) || !(settleMs >= 0)) {
+  fail('usage: run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] [--settle MS] prog.js [args...]');
 }
 const progPath = path.resolve(prog);
 const progArgs = argv;
@@ -108,6 +111,7 @@ if (!self.crossOriginIsolated) __wt_done({ error: 'page is not crossOriginIsolat
       .write(m.text() + '\n'));
     p.on('pageerror', (e) => finish({ error: `uncaught exception in page: ${e.stack ?? e}` }));
     p.on('crash', () => finish({ error: 'the page crashed' }));
+    if (settleMs) await new Promise((r) => setTimeout(r, settleMs));
     await p.goto(origin + '/');
     const r = await done;
     if (r.timeout) { timedOut(); process.exitCode = 124; }
