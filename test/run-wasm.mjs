@@ -108,8 +108,9 @@ if (!self.crossOriginIsolated) __wt_done({ error: 'page is not crossOriginIsolat
     const ctx = await browser.newContext();
     const p = await ctx.newPage();
     await p.exposeFunction('__wt_done', (r) => finish(r));
-    const memory = await memoryProbe(ctx, p);
-    await p.exposeFunction('__wt_memory', () => memory());
+    // Attached on first use only: a CDP session in every Worker costs boot time (benchmarks).
+    let memory;
+    await p.exposeFunction('__wt_memory', async () => (memory ??= await memoryProbe(ctx, p))());
     p.on('console', (m) => (m.type() === 'error' || m.type() === 'warning' ? process.stderr : process.stdout)
       .write(m.text() + '\n'));
     p.on('pageerror', (e) => finish({ error: `uncaught exception in page: ${e.stack ?? e}` }));
