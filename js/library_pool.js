@@ -27,10 +27,11 @@
 // Policy:
 //   take:   newest loaded spare (warmest) -> else the oldest booting unassigned Worker (ready first)
 //           -> else boot one now (under max) -> else EAGAIN (one log line until a Worker comes back).
-//   top-up: after each take, in the background (setTimeout 1 ms, coalesced), boot Workers until
-//           unassigned >= spare (2 x spare while takes are missing loaded spares: growth ahead of
-//           demand) and total >= initial, at most 8 `new Worker()` per task so the UI thread never
-//           runs one long task.
+//   top-up: after a take that leaves too few Workers, in the background (setTimeout 1 ms, coalesced),
+//           boot Workers until unassigned >= spare (2 x spare while takes are missing loaded spares:
+//           growth ahead of demand) and total >= initial, at most 8 `new Worker()` per task so the UI
+//           thread never runs one long task. A take that leaves enough arms no timer (create/join
+//           loops then cost the UI thread nothing beyond the take itself).
 //   retire: idle loaded Workers older than idle_timeout_ms, oldest first, while total > floor
 //           (max(initial, spare)) and unassigned > spare.
 #if PTHREADS
