@@ -8,10 +8,13 @@
 //                            recognises a pthread Worker by a name starting with "em-pthread")
 //   loadWasmModuleToWorker-> wrapped: boot latency, "loaded" bookkeeping, node unref of idle Workers
 //   getNewWorker          -> wtPool.take      (called by spawnThread for every pthread_create)
-//   returnWorkerToPool    -> wrapped: wake stale mailbox waiters, ask the Worker to reset its realm
+//   returnWorkerToPool    -> wrapped: idle bookkeeping, retirement timer
 //   terminateAllThreads   -> wrapped: stop the service first
+//   threadInitTLS         -> wrapped in Worker realms: realm-reset hooks before a reused realm's next thread
 // and `_emscripten_thread_mailbox_await` is replaced (link time) by a version that keeps at most one
-// Atomics.waitAsync waiter per Worker realm (see below).
+// Atomics.waitAsync waiter per Worker realm (see below). A finished thread's Worker goes back to the
+// pool with no message to it: the Worker releases its stale waiter and resets its realm itself when its
+// next thread starts (a message per return cost create/join loops ~30% in Chromium).
 //
 // The service runs only on the UI thread and never blocks: it reacts to takes, returns, "loaded"
 // messages and two coalesced timers (top-up, retirement). All bookkeeping is plain JS on one thread,
@@ -43,12 +46,16 @@ var WtPoolLibrary = {
   // never released when the thread exits (node: +1 KB per thread, 81 -> 272 MB after 200,000
   // threads), and each stale one re-arms another when it fires. Here a realm arms a waiter only if
   // none is pending for this pthread; when a waiter fires it disarms itself (if still current) and
-  // checkMailbox re-arms for whichever thread runs now. Waiters of finished threads are woken by the
-  // pool when their Worker comes back (wtPool.giveBack). Any thread.
+  // checkMailbox re-arms for whichever thread runs now. A waiter still armed for a finished thread is
+  // released when the realm's next thread arms its own: its address may by then belong to a thread on
+  // another Worker, whose waiter was queued after it, so waking one waiter (FIFO) wakes the stale one;
+  // a spurious wake-up elsewhere would only run checkMailbox. An idle Worker keeps at most one stale
+  // waiter until it is reused or retired. Any thread.
   _emscripten_thread_mailbox_await__deps: ['$checkMailbox', '$wtMailboxArmed'],
   _emscripten_thread_mailbox_await: (pthread_ptr) => {
     if (typeof Atomics.waitAsync !== 'function') return;
     if (wtMailboxArmed !== pthread_ptr) {
+      if (wtMailboxArmed) Atomics.notify(HEAP32, wtMailboxArmed >> 2, 1);
       var wait = Atomics.waitAsync(HEAP32, {{{ getHeapOffset('pthread_ptr', 'i32') }}}, pthread_ptr);
       if (!wait.async) return; // the word is not the thread's self pointer: not a live thread
       wtMailboxArmed = pthread_ptr;
@@ -73,10 +80,13 @@ var WtPoolLibrary = {
     else postMessage({ cmd: 'cleanupThread', thread });
   },
 
-  // Registers fn() to run in every pthread Worker's realm when its thread has finished and the Worker
-  // goes back to the pool, before it can run another thread: the place to drop per-thread JS state
-  // (handle tables, listeners, timers). Call it in each Worker realm (e.g. from a postset or at
-  // thread start). Worker realms only; runs on that Worker, with no pthread attached (do not call C).
+  // Registers fn() to run in a pthread Worker's realm after a thread has finished there and before
+  // the next thread starts there: the place to drop per-thread JS state (handle tables, listeners,
+  // timers) before reuse. It runs when the realm's next thread is starting (after its stack and thread
+  // pointer are set, before TLS init and the entry point), so a finished thread's state lives on in an
+  // idle Worker until the Worker is reused or retired; drop state at thread exit, on the exiting
+  // thread, where that matters. Call it in each Worker realm (e.g. from a postset: postsets run in
+  // every realm). Worker realms only; do not call C from fn.
   $wtPoolOnRealmReset__deps: ['$wtPool'],
   $wtPoolOnRealmReset: (fn) => { wtPool.realmResetHooks.push(fn); },
 
@@ -92,11 +102,13 @@ var WtPoolLibrary = {
     // Runs in every realm when the script loads (after PThread.init()).
     install() {
       if (ENVIRONMENT_IS_PTHREAD) {
-        var onMessage = (d) => { if (d && d.wtRealmReset) wtPool.resetRealm(); };
-#if ENVIRONMENT_MAY_BE_NODE
-        if (ENVIRONMENT_IS_NODE) worker_threads.parentPort.on('message', onMessage); else
-#endif
-        self.addEventListener('message', (e) => onMessage(e.data));
+        // The 'run' handler calls PThread.threadInitTLS() for every thread it starts, by property.
+        var initTLS = PThread.threadInitTLS, used = false;
+        PThread.threadInitTLS = () => {
+          if (used) wtPool.resetRealm();
+          used = true;
+          initTLS();
+        };
         return;
       }
       if (ENVIRONMENT_IS_WORKER) return; // not the UI thread (e.g. PROXY_TO_WORKER): leave emscripten's pool
@@ -265,15 +277,9 @@ var WtPoolLibrary = {
       return w;
     },
 
-    // PThread.returnWorkerToPool: the Worker's thread has finished (joined or detached-exited).
+    // PThread.returnWorkerToPool: the Worker's thread has finished (joined or detached-exited). No
+    // message to the Worker: it resets its realm when its next thread starts (see threadInitTLS).
     giveBack(w, origReturn) {
-      var ptr = w.pthread_ptr;
-      // Wake the mailbox waiters the finished thread left armed on this Worker (they would otherwise
-      // stay pending forever, one per thread start); the block is freed by origReturn just below, so
-      // no other thread can own this address yet.
-      if (ptr) Atomics.notify(HEAP32, {{{ getHeapOffset('ptr', 'i32') }}});
-      // No `cmd`: emscripten's Worker handler ignores it; wtPool.install()'s listener runs the hooks.
-      w.postMessage({ 'wtRealmReset': 1 });
       origReturn(w);
       w.wtIdleSince = performance.now();
       wtPool.capLogged = false;
