@@ -4,7 +4,9 @@
 // and prints the BENCH lines, one SUMMARY line per environment and finally the Chromium RESULT line:
 //   RESULT main_vs_pool0=<x> spare_burst_start_ms=<ms> cold_burst64_vs_floor=<x> churn_p50_vs_pool4=<x>
 //          idle_workers=<n> floor=<n> boot_ms=<ms> emscripten_boot_ms=<ms>
-// Figures are medians over repetitions. Usage (from the repository root, programs built in build/wasm):
+// Figures are medians over repetitions; each ratio is the median of the ratios measured within one
+// repetition (the two sides a few seconds apart), which the machine's drift affects far less.
+// Usage (from the repository root, programs built in build/wasm):
 //   node bench/pool/run.mjs [--env node,chromium] [--reps N] [--settle MS]
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -72,15 +74,27 @@ async function bench(env) {
   const r = {};
   const add = (key, res) => { (r[key] ??= []).push(res); };
   const get = (key, field) => median((r[key] ?? []).map((x) => x && x[field]));
+  // Ratios are taken within a repetition (both sides measured minutes apart at most) and the median
+  // of those is reported: the machine's speed drifts between repetitions more than the pools differ.
+  const ratios = {};
+  const addRatio = (key, a, b, field) => { if (a && b && b[field]) (ratios[key] ??= []).push(a[field] / b[field]); };
   for (let i = 0; i < opts.reps; i++) {
     for (const v of ['em0', 'wt64', 'em4', 'em64']) add(`startup.${v}`, await run(env, v, ['startup']));
-    for (const v of ['wtIdle', 'em4', 'em64']) add(`burst.${v}`, await run(env, v, ['burst', 64]));
+    addRatio('main_vs_pool0', r['startup.wt64'].at(-1), r['startup.em0'].at(-1), 'main_ms');
+    const b = await run(env, 'wtIdle', ['burst', 64]);
+    add('burst.wtIdle', b);
+    // The floor for the Workers this burst actually had to boot (64 minus its loaded spares).
+    const f = await run(env, 'wtNone', ['floor', b ? b.missing : 60]);
+    add('floor', f);
+    if (b && f) (ratios.cold_burst64_vs_floor ??= []).push(b.burst_ms / f.floor_ms);
+    for (const v of ['em4', 'em64']) add(`burst.${v}`, await run(env, v, ['burst', 64]));
   }
-  // The floor for the Workers the webthreads burst actually had to boot (64 minus its loaded spares).
-  const missing = get('burst.wtIdle', 'missing');
-  for (let i = 0; i < opts.reps; i++) add('floor', await run(env, 'wtNone', ['floor', Number.isFinite(missing) ? missing : 64]));
   for (const v of ['wt', 'em4']) add(`spare.${v}`, await run(env, v, ['spare', 20]));
-  for (let i = 0; i < 2; i++) for (const v of ['wt', 'em4']) add(`churn.${v}`, await run(env, v, ['churn', 2000]));
+  for (let i = 0; i < Math.max(opts.reps, 4); i++) {
+    for (const v of ['wt', 'em4']) add(`churn.${v}`, await run(env, v, ['churn', 3000]));
+    addRatio('churn_p50_vs_pool4', r['churn.wt'].at(-1), r['churn.em4'].at(-1), 'p50_us');
+    addRatio('churn_p99_vs_pool4', r['churn.wt'].at(-1), r['churn.em4'].at(-1), 'p99_us');
+  }
   for (const v of ['wtNone', 'em0']) add(`boot.${v}`, await run(env, v, ['boot', 8]));
 
   const s = {
@@ -88,7 +102,7 @@ async function bench(env) {
     main_ms_em0: get('startup.em0', 'main_ms'), main_ms_em4: get('startup.em4', 'main_ms'),
     main_ms_em64: get('startup.em64', 'main_ms'),
     burst_ms_wt: get('burst.wtIdle', 'burst_ms'), burst_ms_em4: get('burst.em4', 'burst_ms'),
-    burst_ms_em64: get('burst.em64', 'burst_ms'), floor_ms: get('floor', 'floor_ms'), floor_workers: missing,
+    burst_ms_em64: get('burst.em64', 'burst_ms'), floor_ms: get('floor', 'floor_ms'), floor_workers: get('floor', 'workers'),
     spare_round_max_p50_ms_wt: get('spare.wt', 'round_max_p50_ms'), spare_round_max_p50_ms_em4: get('spare.em4', 'round_max_p50_ms'),
     spare_start_max_ms_wt: get('spare.wt', 'start_max_ms'), spare_start_max_ms_em4: get('spare.em4', 'start_max_ms'),
     churn_p50_us_wt: get('churn.wt', 'p50_us'), churn_p50_us_em4: get('churn.em4', 'p50_us'),
@@ -98,10 +112,7 @@ async function bench(env) {
     floor: get('burst.wtIdle', 'floor'),
     boot_ms: get('boot.wtNone', 'boot_median_ms'), emscripten_boot_ms: get('boot.em0', 'boot_median_ms'),
   };
-  s.main_vs_pool0 = s.main_ms_wt64 / s.main_ms_em0;
-  s.cold_burst64_vs_floor = s.burst_ms_wt / s.floor_ms;
-  s.churn_p50_vs_pool4 = s.churn_p50_us_wt / s.churn_p50_us_em4;
-  s.churn_p99_vs_pool4 = s.churn_p99_us_wt / s.churn_p99_us_em4;
+  for (const k of ['main_vs_pool0', 'cold_burst64_vs_floor', 'churn_p50_vs_pool4', 'churn_p99_vs_pool4']) s[k] = median(ratios[k] ?? []);
   console.log(`SUMMARY env=${env} ` + Object.entries(s).map(([k, x]) => `${k}=${fmt(x, /_vs_/.test(k) ? 3 : 1)}`).join(' '));
   return s;
 }
