@@ -93,6 +93,14 @@ static int wait_for(int (*pred)(const struct wt_pool_stats *, void *), void *ctx
   }
 }
 
+// Waits (worker thread) until *v >= want, up to timeout_ms; returns 0 on time-out.
+static int wait_at_least(atomic_int *v, int want, double timeout_ms) {
+  double deadline = emscripten_get_now() + timeout_ms;
+  int x;
+  while ((x = atomic_load(v)) < want && emscripten_get_now() < deadline) emscripten_futex_wait(v, x, 1000);
+  return atomic_load(v) >= want;
+}
+
 // ------------------------------------------------------------------ burst
 
 static atomic_int started, release;
@@ -101,8 +109,7 @@ static void *burst_child(void *arg) {
   atomic_fetch_add(&started, 1);
   emscripten_futex_wake(&started, 1);
   // Stay alive until every sibling runs: the N threads are truly concurrent. Bounded.
-  double deadline = emscripten_get_now() + 60000;
-  while (!atomic_load(&release) && emscripten_get_now() < deadline) emscripten_futex_wait(&release, 0, 1000);
+  wait_at_least(&release, 1, 60000);
   return arg;
 }
 
@@ -116,10 +123,7 @@ static void *burst(void *unused) {
     if (rc) FAIL("pthread_create %d of %d: %s", i + 1, n, strerror(rc));
     observe();
   }
-  double deadline = emscripten_get_now() + 60000;
-  int s;
-  while ((s = atomic_load(&started)) < n && emscripten_get_now() < deadline) emscripten_futex_wait(&started, s, 1000);
-  if (atomic_load(&started) < n) FAIL("only %d of %d threads ran within 60 s (deadlock?)", atomic_load(&started), n);
+  if (!wait_at_least(&started, n, 60000)) FAIL("only %d of %d threads ran within 60 s (deadlock?)", atomic_load(&started), n);
   double all_running_ms = emscripten_get_now() - t0;
   struct wt_pool_stats st = observe();
   atomic_store(&release, 1);
@@ -334,8 +338,7 @@ static int cap_phase, cap_joined;
 static double cap_deadline;
 
 static void *cap_child(void *arg) {
-  double deadline = emscripten_get_now() + 60000;
-  while (!atomic_load(&release) && emscripten_get_now() < deadline) emscripten_futex_wait(&release, 0, 1000);
+  wait_at_least(&release, 1, 60000);
   return arg;
 }
 
@@ -460,14 +463,6 @@ static void *reset_child(void *arg) {
   return NULL;
 }
 
-// Waits (worker thread) until *v >= want, up to 10 s; returns 0 on time-out.
-static int wait_at_least(atomic_int *v, int want) {
-  double deadline = emscripten_get_now() + 10000;
-  int x;
-  while ((x = atomic_load(v)) < want && emscripten_get_now() < deadline) emscripten_futex_wait(v, x, 100);
-  return atomic_load(v) >= want;
-}
-
 static void *reset(void *unused) {
   (void)unused;
   int n = arg_n > 0 ? arg_n : 20;
@@ -476,7 +471,7 @@ static void *reset(void *unused) {
     int base = atomic_load(&reset_entered);
     for (int i = 0; i < 3; i++)
       if (pthread_create(&t[i], NULL, reset_child, (void *)(intptr_t)i)) FAIL("pthread_create in round %d", r);
-    if (!wait_at_least(&reset_entered, base + 3)) FAIL("round %d: threads did not run within 10 s", r);
+    if (!wait_at_least(&reset_entered, base + 3, 10000)) FAIL("round %d: threads did not run within 10 s", r);
     for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
   }
   for (int i = 0; i < n; i++) { // sequential: one Worker reused again and again
@@ -488,7 +483,7 @@ static void *reset(void *unused) {
     pthread_t t;
     if (pthread_create(&t, NULL, reset_child, (void *)-1)) FAIL("pthread_create (detached %d)", i);
     pthread_detach(t);
-    if (!wait_at_least(&reset_done, i + 1)) FAIL("detached thread %d did not run within 10 s", i);
+    if (!wait_at_least(&reset_done, i + 1, 10000)) FAIL("detached thread %d did not run within 10 s", i);
   }
   int bad = atomic_load(&reset_bad), max = atomic_load(&reset_max_starts);
   if (bad == -1) FAIL("a thread found the previous thread's state in its Worker's realm: no reset before reuse");
