@@ -10,10 +10,19 @@
 //       objects. onSettle(result), if given, is called synchronously at that moment (before the
 //       Promise's reactions, which wait for this thread's next microtask checkpoint).
 //   wtProxying.post(target, fn, arg) -> 0 or a negative WT_E code (fire and forget)
-// Ids are BigInt (-sWASM_BIGINT). Pending Promises live in this realm's map, keyed by a token.
+// Ids are BigInt (-sWASM_BIGINT). Pending Promises live in this realm's map, keyed by a token. Every
+// accepted callAsync settles exactly once: when its completion runs, or with status WT_ECANCELED when
+// this thread leaves (or exits) first — the router runs the completion then, on this thread. A realm
+// that is reset for the Worker's next thread rejects whatever is left (none is expected: a backstop).
+//
+// wt__js_guard is the browser half of the user-code boundary (proxying/router.c): C runs user code
+// through it, and an exception or unwind that leaves the body first tells C which frames died.
+#if PTHREADS
 addToLibrary({
   $wtProxying__deps: ['wt__js_thread_self', 'wt__js_thread_ui', 'wt__js_thread_check', 'wt__js_call_async',
-                      'wt__js_post'],
+                      'wt__js_post', '$wtPoolOnRealmReset'],
+  // Every realm: a reused Worker realm drops the Promises its earlier thread left (see above).
+  $wtProxying__postset: "if (ENVIRONMENT_IS_PTHREAD) wtPoolOnRealmReset(() => wtProxying.rejectAll('the Worker was reused by another thread'));",
   $wtProxying: {
     // Plain object: library objects are serialized into the output, a Map would not survive that.
     pending: {},
@@ -36,6 +45,33 @@ addToLibrary({
       });
     },
     post(target, fn, arg) { return _wt__js_post(BigInt(target), fn, arg); },
+    // Rejects every pending Promise of this realm (code WT_ECANCELED).
+    rejectAll(why) {
+      for (const token of Object.keys(wtProxying.pending)) {
+        const p = wtProxying.pending[token];
+        delete wtProxying.pending[token];
+        const e = new Error(`webthreads: call abandoned: ${why}`);
+        e.code = -5;
+        p.reject(e);
+      }
+    },
+  },
+
+  // Runs the C function body(ctx); if an exception or a JS unwind leaves it, C first answers the frames
+  // from `depth` up (proxying/router.c). `top`: body was called straight from the event loop; an
+  // 'unwind' (emscripten_unwind_to_js_event_loop) of a live thread stops here, where it has reached
+  // the event loop (letting it through would leave emscripten's task queue marked busy for good).
+  // exit() (ExitStatus) and aborts end the program: nothing is left to answer.
+  wt__js_guard__deps: ['wt__js_proxying_unwound', 'wt__js_thread_alive', '$ExitStatus'],
+  wt__js_guard: (body, ctx, depth, top) => {
+    try {
+      return {{{ makeDynCall('ip', 'body') }}}(ctx);
+    } catch (e) {
+      if (e instanceof ExitStatus || ABORT) throw e;
+      _wt__js_proxying_unwound(depth);
+      if (top && e === 'unwind' && _wt__js_thread_alive()) return 0;
+      throw e;
+    }
   },
 
   // Called from C (js_exports.c) on the thread that started the call, when its completion runs.
@@ -49,3 +85,4 @@ addToLibrary({
     p.resolve(r);
   },
 });
+#endif

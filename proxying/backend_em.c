@@ -36,15 +36,26 @@ static void drain_task(void *unused) {
   wt__proxying_drain_self();
 }
 
-void wt__backend_notify_idle(wt__slot *s) {
+int wt__backend_notify_idle(wt__slot *s) {
+  int ok = 1;
   atomic_fetch_add(&s->senders, 1);
   uint32_t life = atomic_load(&s->life);
   if (WT__STATE(life) == WT__LIVE) {
     pthread_t t = (pthread_t)atomic_load(&s->os_thread);
-    emscripten_proxy_async(atomic_load(&queue), t, drain_task, NULL); /* 0: target closing; it drains */
+    /* 0: out of memory, or the thread's mailbox is shut (it is exiting: it answers everything). */
+    ok = emscripten_proxy_async(atomic_load(&queue), t, drain_task, NULL) ||
+         WT__STATE(atomic_load(&s->life)) != WT__LIVE;
   }
   if (atomic_fetch_sub(&s->senders, 1) == 1 && WT__STATE(atomic_load(&s->life)) == WT__CLOSING)
     wt__wake(&s->senders, INT32_MAX);
+  return ok;
+}
+
+/* js/library_webthreads_proxying.js: body(ctx) inside a JS try/catch. */
+extern int wt__js_guard(int (*body)(void *), void *ctx, uint32_t depth, int top);
+
+int wt__backend_guard(int (*body)(void *), void *ctx, uint32_t depth, int top) {
+  return wt__js_guard(body, ctx, depth, top);
 }
 
 int wt_thread_adopt_ui(void) { return WT_ENOTSUP; }

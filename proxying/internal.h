@@ -1,8 +1,9 @@
 /* Internal: the registry slot and the backend interface of the proxying module.
  *
- * router.c holds all routing logic (registry, generations, mailboxes, sync/async/post, cancellation);
- * a backend only says how to wake an owner that is NOT blocked in the library (browser: one task on the
- * library's em_proxying_queue, run from the owner's JS event loop; host: nothing, host threads poll).
+ * router.c holds all routing logic (registry, generations, mailboxes, sync/async/post, cancellation,
+ * the user-code boundary); a backend only says how to wake an owner that is NOT blocked in the library
+ * (browser: one task on the library's em_proxying_queue, run from the owner's JS event loop; host: a
+ * counter that test event loops wait on; host threads poll) and how to guard user code against unwinds.
  *
  * Lock rules: no locks. The mailbox is an intrusive MPSC stack (senders CAS-push, the owner takes the
  * whole stack with one exchange and reverses it into its private FIFO), so per-sender order is kept.
@@ -12,7 +13,11 @@
  *    stale, so a race with slot reuse can never run a call on the wrong thread;
  *  - slots are a static array, never freed: waking or pushing to a slot is never a use-after-free;
  *  - a sender that must touch the owner's OS thread (backend wake) holds `senders`; a leaving owner
- *    waits for senders == 0 before its thread may exit.
+ *    waits for senders == 0 before its thread may exit;
+ *  - `queued` counts the calls pushed and not yet taken off the owner's FIFO (completions excluded);
+ *    a push that would take it past WT_PROXYING_MAILBOX_MAX is refused (WT_EMAILBOX_FULL);
+ *  - frames[0..depth) mirror the owner's stack: a frame is pushed before user code or a wait starts
+ *    and popped when it returns; frames above a returning one did not return and are answered then.
  */
 #ifndef WT_PROXYING_INTERNAL_H
 #define WT_PROXYING_INTERNAL_H
@@ -30,6 +35,18 @@ typedef struct wt__slot wt__slot; /* C++ (tests) sees the hooks only */
 #ifndef WT_PROXYING_MAX_THREADS
 #define WT_PROXYING_MAX_THREADS 256
 #endif
+/* Library frames (calls being run, waits) one thread may have on its stack; see router.c. */
+#ifndef WT_PROXYING_MAX_DEPTH
+#define WT_PROXYING_MAX_DEPTH 64
+#endif
+/* Stack (bytes) a thread must have left to enter a wait that runs incoming calls on it. */
+#ifndef WT_PROXYING_STACK_RESERVE
+#define WT_PROXYING_STACK_RESERVE 16384
+#endif
+/* Calls (sync, async, posts) waiting in one mailbox at most; completions do not count. */
+#ifndef WT_PROXYING_MAILBOX_MAX
+#define WT_PROXYING_MAILBOX_MAX (1u << 18)
+#endif
 
 enum { WT__FREE = 0, WT__LIVE = 1, WT__CLOSING = 2, WT__CLAIMED = 3 };
 #define WT__LIFE(gen, state) (((uint32_t)(gen) << 2) | (uint32_t)(state))
@@ -39,19 +56,38 @@ enum { WT__FREE = 0, WT__LIVE = 1, WT__CLOSING = 2, WT__CLAIMED = 3 };
 struct wt__item;
 #define WT__CLOSED ((struct wt__item *)(uintptr_t)1)
 
+/* One library frame on the owner's stack: user code being run (fn, done or cancel of `it`), or a wait
+ * (wt_call_sync for `it`, wt_thread_serve, a poll). See "The user-code boundary" in router.c. */
+typedef struct wt__frame {
+  uint8_t kind;       /* F_* (router.c) */
+  uint8_t what;       /* F_USER: U_* */
+  uint8_t stack_item; /* `it` lives on a stack that may be gone: never touch it when unwinding */
+  struct wt__item *it;
+} wt__frame;
+
 typedef struct wt__slot {
   _Atomic uint32_t life;              /* WT__LIFE(generation, state) */
   _Atomic uint32_t seq;               /* bumped (then futex-woken) to wake the owner in a library wait */
-  _Atomic uint32_t serving;           /* written by the owner: depth of its library waits */
+  _Atomic uint32_t serving;           /* written by the owner: number of its library waits */
   _Atomic uint32_t senders;           /* backend wakers holding the owner's OS thread alive */
   _Atomic(struct wt__item *) head;    /* MPSC stack of incoming items, newest first; WT__CLOSED */
+  _Atomic uint32_t queued;            /* calls pushed and not yet taken off the FIFO (mailbox bound) */
+  _Atomic uint32_t wake_pending;      /* a backend wake-up failed: the next push retries it */
+  _Atomic uint32_t notified;          /* host backend: bumped by every idle wake-up (test event loops) */
   _Atomic uintptr_t os_thread;        /* the owner's pthread_t (backend use) */
   _Atomic(struct wt__item *) returned; /* call records freed by other threads, back to this cache */
   /* owner-only */
   struct wt__item *local_head, *local_tail; /* taken items, FIFO */
-  uint32_t running;                         /* depth of calls being run */
+  uint32_t local_n;                         /* items in the FIFO */
+  uint32_t uncounted;                       /* FIFO items taken off `queued` lazily */
+  uint32_t depth;                           /* frames in use */
+  uint32_t user_depth;                      /* F_USER frames among them */
+  uint32_t notified_seen;                   /* host test event loop: last `notified` served */
+  uintptr_t stack_lo;                       /* lowest usable stack address (host; 0: unknown) */
+  struct wt__item *outstanding;             /* async calls made by this owner, completion not run */
   struct wt__item *cache;                   /* free call records allocated by this slot's threads */
   uint32_t cache_n;
+  wt__frame frames[WT_PROXYING_MAX_DEPTH];
   char pad[64];
 } wt__slot;
 #endif
@@ -64,15 +100,33 @@ void wt__backend_init(void);
 /* 1 when the calling thread may not block (the browser's main thread). */
 int wt__backend_is_browser_ui(void);
 /* Wakes the owner of `s`, which is not inside a library wait, so it drains its mailbox from its event
- * loop. Any thread; never blocks. May be spurious. */
-void wt__backend_notify_idle(wt__slot *s);
+ * loop. Any thread; never blocks. May be spurious. Returns 1 when the wake-up is on its way (or the
+ * owner is leaving, which answers everything itself), 0 when it could not be sent (out of memory):
+ * the router then retries it. */
+int wt__backend_notify_idle(wt__slot *s);
+/* Runs body(ctx) so that an unwind through it (C++ exception, pthread_exit, JS unwind) first answers
+ * the calling thread's frames from index `depth` up (wt__proxying_unwound). `top`: body runs straight
+ * from the JS event loop; a JS unwind (emscripten_unwind_to_js_event_loop) of a live thread ends
+ * there, as if it had reached the event loop. Host: C cleanup attribute (router.c, -fexceptions);
+ * browser: JS try/catch (js/library_webthreads_proxying.js). */
+int wt__backend_guard(int (*body)(void *), void *ctx, uint32_t depth, int top);
 
 #endif
 
 /* ---- router services for backends and tests */
 
-/* Runs what is in the calling thread's mailbox if it has joined (no auto-join). Returns the number run. */
+/* Event-loop entry: runs a snapshot of the calling thread's mailbox if it has joined (no auto-join),
+ * through the user-code boundary; re-notifies itself when more is waiting. Returns the number run. */
 int wt__proxying_drain_self(void);
+/* The calling thread's frames from index `depth` up did not return (an unwind passed through them):
+ * answers their records (WT_ECANCELED) and restores the counters. No-op when there are none. */
+void wt__proxying_unwound(uint32_t depth);
+/* Test hook: the next `n` backend wake-ups fail (as if emscripten_proxy_async ran out of memory). */
+void wt__proxying_fail_wakes(int n);
+/* Test hook, host backend: the calling thread's stand-in for an idle JS event loop. Waits until a
+ * sender woke it through the backend (not through a library wait) since the last call, or timeout_ms
+ * passes. 0 or WT_ETIMEDOUT. */
+int wt__proxying_wait_notified(int timeout_ms);
 /* Test hook: number of items waiting in the calling thread's mailbox (not yet run). Owner thread only. */
 int wt__proxying_pending_self(void);
 /* The calling thread joins and becomes the UI thread. 0, WT_EBUSY (another live UI thread), WT_EFULL. */
@@ -83,6 +137,11 @@ wt__slot *wt__proxying_slot(wt_thread t);
 void wt__proxying_fail_allocs(int n);
 /* Test hook: WT_PROXYING_MAX_THREADS as built. */
 int wt__proxying_max_threads(void);
+/* Test hook: WT_PROXYING_MAX_DEPTH / WT_PROXYING_MAILBOX_MAX as built. */
+int wt__proxying_max_depth(void);
+unsigned wt__proxying_mailbox_max(void);
+/* Test hook: the calling thread's frames in use and its `serving` count (0, 0 when not joined). */
+void wt__proxying_self_state(uint32_t *depth, uint32_t *serving);
 
 #ifdef __cplusplus
 }

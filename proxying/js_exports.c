@@ -4,6 +4,7 @@
 #include "proxying/internal.h"
 
 #include <emscripten/emscripten.h>
+#include <pthread.h>
 #include <stdint.h>
 
 /* Implemented in JS: settles the Promise registered under `token` in this thread's realm. */
@@ -32,3 +33,9 @@ EMSCRIPTEN_KEEPALIVE int wt__js_call_async(uint64_t target, wt_fn fn, void *arg,
 EMSCRIPTEN_KEEPALIVE int wt__js_post(uint64_t target, wt_fn fn, void *arg) {
   return wt_post((wt_thread){target}, fn, NULL, arg);
 }
+
+/* The JS guard (wt__js_guard) saw an unwind leave the body it ran: frames from `depth` up are dead. */
+EMSCRIPTEN_KEEPALIVE void wt__js_proxying_unwound(uint32_t depth) { wt__proxying_unwound(depth); }
+
+/* 1 while the calling Worker still hosts its thread (0 once pthread_exit has torn it down). */
+EMSCRIPTEN_KEEPALIVE int wt__js_thread_alive(void) { return pthread_self() != 0; }

@@ -1,4 +1,5 @@
-/* Thread-affine call routing: registry, mailboxes, sync/async/post calls, cancellation.
+/* Thread-affine call routing: registry, mailboxes, sync/async/post calls, cancellation, and the one
+ * user-code boundary.
  *
  * Design. Every participating thread owns a slot of a static registry. A slot is a mailbox (lock-free
  * MPSC stack) plus a generation; ids are (slot, generation), so a stale id is detected by comparing the
@@ -9,21 +10,50 @@
  *   - an owner blocked in the library (wt_call_sync, wt_thread_serve: `serving` > 0) is woken through
  *     its `seq` word and wt__wait/wt__wake — a blocked owner still receives and runs the batch;
  *   - any other owner is woken by the backend (browser: one task on the library's own
- *     em_proxying_queue that drains the mailbox from the JS event loop; host: nothing, it polls).
- * The owner takes the whole stack with one exchange, reverses it and appends it to a private FIFO that
- * nested drains keep consuming, so calls run in push order (FIFO per sender) even when a call blocks and
- * serves again.
+ *     em_proxying_queue that drains the mailbox from the JS event loop; host: a counter test loops
+ *     wait on). A backend wake-up that fails (out of memory) leaves `wake_pending` set: every later
+ *     push, and a sync caller waiting for that owner, retries it.
+ * Mailboxes are bounded (WT_PROXYING_MAILBOX_MAX calls, WT_EMAILBOX_FULL beyond); completions are not
+ * counted, so an answer is never refused.
+ *
+ * Serving is fair: a drain runs a snapshot (what was in the FIFO and the stack when it started), so a
+ * flood of new calls cannot keep a thread inside one drain; a sync caller checks its own answer after
+ * every item it runs and returns as soon as it is in. Calls run in push order (FIFO per sender) even
+ * when a call blocks and serves again: nested drains keep consuming the same private FIFO.
+ *
+ * The user-code boundary. Every user callback — a call's function, an async completion (`done`), a
+ * post's `cancel` — runs through run_user(), and every library wait through a wait frame; both are
+ * recorded in the slot's frames[] (owner-only), so the thread always knows what is on its stack:
+ *   - wt_thread_leave with any frame on the stack is refused (WT_EINCALL): leave never pulls the slot
+ *     from under a drain, a wait or a nested leave;
+ *   - nesting is bounded: a wait that would run incoming calls on the stack needs two free frames and
+ *     WT_PROXYING_STACK_RESERVE bytes of stack, else WT_EDEPTH (never a stack overflow);
+ *   - a frame that does not return — pthread_exit, a C++ exception, a JS unwind
+ *     (emscripten_unwind_to_js_event_loop) — is answered: its call completes with WT_ECANCELED (sync
+ *     caller woken, async completion sent), its record is released, an abandoned wait withdraws its
+ *     call, and `serving` is restored. Who notices: a guard around every entry that runs user code
+ *     (wt__backend_guard: a C cleanup on the host, built with -fexceptions, so pthread_exit's forced
+ *     unwind and exceptions run it; a JS try/catch in the browser), the frame below when it returns
+ *     (frames above it are dead: the unwind was caught in between), and the thread-exit destructor
+ *     (every frame is dead; in the browser pthread_exit runs TSD destructors before it unwinds).
  *
  * Completion. Sync: the caller waits on its own `seq` and serves its mailbox meanwhile; the target sets
  * the item's state to DONE and bumps the caller's `seq`. The item is reference-counted (caller + target)
  * so a caller that timed out may leave before the target is done with it. Async: the same item travels
- * back to the caller's mailbox as a completion and runs there. Post: freed by the target.
+ * back to the caller's mailbox as a completion and runs there; it is also reference-counted (the
+ * caller's `outstanding` list + the target), so a caller that leaves first runs every outstanding
+ * `done` itself with WT_ECANCELED (on its own thread, exactly once) and withdraws the calls not yet
+ * started; the target drops its reference when it finds the caller gone. Post: freed by the target.
  *
  * Exit. A leaving owner marks its slot CLOSING, swaps WT__CLOSED into its mailbox (later pushes fail at
  * once: WT_ESTALE), waits for backend wakers that still hold its OS thread, then answers every item:
- * WT_ECANCELED for calls, cancel() for posts; its own pending completions run. Only then is the slot FREE
- * for another thread (next generation).
+ * WT_ECANCELED for calls, cancel() for posts; its own pending completions run, then its outstanding
+ * async calls complete with WT_ECANCELED. Only then is the slot FREE for another thread (next
+ * generation).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* pthread_getattr_np */
+#endif
 #include "proxying/internal.h"
 
 #include "common/wait.h"
@@ -35,16 +65,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __EMSCRIPTEN__
+#include <emscripten/stack.h>
+#endif
+
 enum { K_SYNC = 1, K_ASYNC, K_POST, K_COMPLETION };
 enum { S_QUEUED = 0, S_RUNNING, S_DONE, S_ABANDONED };
+/* Frame kinds: user code; a sync call's wait; wt_thread_serve; a poll or an event-loop drain. */
+enum { F_USER = 1, F_WAIT, F_SERVE, F_POLL };
+/* What an F_USER frame runs. */
+enum { U_FN = 1, U_DONE, U_CANCEL };
 
 typedef struct wt__item {
   struct wt__item *next;
+  struct wt__item *out_prev, *out_next; /* async: the caller's `outstanding` list (caller thread only) */
   uint32_t home;              /* slot index + 1 of the thread whose cache it returns to; 0: malloc'd */
   uint32_t kind;
   uint32_t target_gen;        /* generation the item is addressed to */
-  _Atomic uint32_t state;     /* sync only: S_* */
-  _Atomic uint32_t refs;      /* sync only: caller + target */
+  uint32_t counted;           /* counts toward the target's `queued` (calls, not completions) */
+  _Atomic uint32_t state;     /* sync, async: S_* */
+  _Atomic uint32_t refs;      /* sync: caller + target; async: caller's list + target */
   uint32_t caller_slot;       /* index */
   uint32_t caller_gen;
   wt_fn fn;
@@ -63,7 +103,8 @@ struct wt_call {
 static wt__slot slots[WT_PROXYING_MAX_THREADS] __attribute__((aligned(64)));
 static _Atomic uint64_t ui_bits;
 static _Atomic int ui_policy;
-static _Atomic uint64_t st_posts_dropped, st_calls_canceled, st_completions_dropped;
+static _Atomic uint64_t st_posts_dropped, st_calls_canceled, st_completions_dropped, st_calls_unwound,
+    st_wakeups_failed, st_mailbox_full;
 static _Atomic uint32_t st_live;
 
 static _Thread_local wt__slot *tl_slot;
@@ -84,6 +125,32 @@ static inline wt_thread make_id(const wt__slot *s, uint32_t gen) {
   return (wt_thread){((uint64_t)gen << 32) | (uint64_t)(slot_index(s) + 1)};
 }
 
+/* Calling thread: the lowest address its stack may use (host), for the nesting guard. 0: unknown. */
+static uintptr_t stack_low_bound(void) {
+#if !defined(__EMSCRIPTEN__) && defined(__GLIBC__)
+  pthread_attr_t a;
+  void *addr = NULL;
+  size_t size = 0;
+  if (pthread_getattr_np(pthread_self(), &a) != 0) return 0;
+  int r = pthread_attr_getstack(&a, &addr, &size);
+  pthread_attr_destroy(&a);
+  return r == 0 ? (uintptr_t)addr : 0;
+#else
+  return 0;
+#endif
+}
+
+/* Owner: 1 when less than WT_PROXYING_STACK_RESERVE bytes of stack are left. */
+static int stack_low(const wt__slot *self) {
+#ifdef __EMSCRIPTEN__
+  (void)self;
+  return emscripten_stack_get_free() < WT_PROXYING_STACK_RESERVE;
+#else
+  uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+  return self->stack_lo && sp < self->stack_lo + WT_PROXYING_STACK_RESERVE;
+#endif
+}
+
 /* ------------------------------------------------------------------ registry */
 
 /* Calling thread: claims a free slot (next generation) unless joined. 0 or WT_EFULL. Lock-free. */
@@ -98,12 +165,18 @@ static int join_self(void) {
     uint32_t gen = WT__GEN(life) + 1;
     if (gen >= (1u << 30)) gen = 1; /* wraps after 2^30 threads in one slot */
     s->local_head = s->local_tail = NULL;
-    s->running = 0;
+    s->local_n = s->uncounted = 0;
+    s->depth = s->user_depth = 0;
+    s->outstanding = NULL;
+    s->stack_lo = stack_low_bound();
+    s->notified_seen = atomic_load(&s->notified);
     s->cache = NULL; /* emptied when the previous owner left; `returned` may hold records: reused */
     s->cache_n = 0;
     atomic_store(&s->serving, 0);
+    atomic_store(&s->wake_pending, 0);
     atomic_store(&s->os_thread, (uintptr_t)pthread_self());
-    /* Items a late sender pushed after we cleared CLOSED carry an older generation: answered as stale. */
+    /* Items a late sender pushed after we cleared CLOSED carry an older generation: answered as stale.
+     * `queued` is not reset: a late sender's count is taken off when its item is answered. */
     atomic_store(&s->head, NULL);
     tl_slot = s;
     tl_gen = gen;
@@ -172,6 +245,14 @@ wt__slot *wt__proxying_slot(wt_thread t) {
 }
 
 int wt__proxying_max_threads(void) { return WT_PROXYING_MAX_THREADS; }
+int wt__proxying_max_depth(void) { return WT_PROXYING_MAX_DEPTH; }
+unsigned wt__proxying_mailbox_max(void) { return WT_PROXYING_MAILBOX_MAX; }
+
+void wt__proxying_self_state(uint32_t *depth, uint32_t *serving) {
+  wt__slot *s = tl_slot;
+  *depth = s ? s->depth : 0;
+  *serving = s ? atomic_load(&s->serving) : 0;
+}
 
 int wt_thread_by_affinity(const wt_thread *owners, size_t n, wt_thread *out) {
   if (!owners || !out || n == 0) return WT_EINVAL;
@@ -198,9 +279,16 @@ void wt_proxying_stats_get(wt_proxying_stats *out) {
   out->calls_canceled = atomic_load(&st_calls_canceled);
   out->completions_dropped = atomic_load(&st_completions_dropped);
   out->threads_live = atomic_load(&st_live);
+  out->calls_unwound = atomic_load(&st_calls_unwound);
+  out->wakeups_failed = atomic_load(&st_wakeups_failed);
+  out->mailbox_full = atomic_load(&st_mailbox_full);
 }
 
 /* ------------------------------------------------------------------ mailbox */
+
+static _Atomic int fail_wakes; /* test hook: the next N backend wake-ups fail */
+
+void wt__proxying_fail_wakes(int n) { atomic_store(&fail_wakes, n); }
 
 /* Any thread: wakes the owner of `s` out of a library wait (wt__wait on its `seq`). */
 static void wake_owner(wt__slot *s) {
@@ -208,27 +296,52 @@ static void wake_owner(wt__slot *s) {
   wt__wake(&s->seq, 1);
 }
 
-/* Pushes `it` to slot `s` for generation `gen`. Any thread; lock-free. 0 or WT_ESTALE (closed).
+/* Any thread: wakes the owner of `s` in its event loop through the backend. A failure is remembered in
+ * `wake_pending` (retried by the next push and by waiting sync callers) and counted. */
+static void notify_idle(wt__slot *s) {
+  int ok;
+  if (atomic_load_explicit(&fail_wakes, memory_order_relaxed) > 0 && atomic_fetch_sub(&fail_wakes, 1) > 0) ok = 0;
+  else ok = wt__backend_notify_idle(s);
+  if (ok) {
+    if (atomic_load_explicit(&s->wake_pending, memory_order_relaxed)) atomic_store(&s->wake_pending, 0);
+    return;
+  }
+  atomic_fetch_add(&st_wakeups_failed, 1);
+  atomic_store(&s->wake_pending, 1);
+}
+
+/* Pushes `it` to slot `s` for generation `gen`. Any thread; lock-free. 0, WT_ESTALE (closed) or
+ * WT_EMAILBOX_FULL (`bounded` and the mailbox holds WT_PROXYING_MAILBOX_MAX calls).
  * *serving (may be NULL): whether the owner was blocked in the library, i.e. likely to answer in µs. */
-static int push_ex(wt__slot *s, uint32_t gen, wt__item *it, int *serving) {
+static int push_ex(wt__slot *s, uint32_t gen, wt__item *it, int bounded, int *serving) {
   it->target_gen = gen;
+  it->counted = (uint32_t)bounded;
+  if (bounded && atomic_fetch_add(&s->queued, 1) >= WT_PROXYING_MAILBOX_MAX) {
+    atomic_fetch_sub(&s->queued, 1);
+    atomic_fetch_add(&st_mailbox_full, 1);
+    return WT_EMAILBOX_FULL;
+  }
   wt__item *h = atomic_load(&s->head);
   do {
-    if (h == WT__CLOSED) return WT_ESTALE;
+    if (h == WT__CLOSED) {
+      if (bounded) atomic_fetch_sub(&s->queued, 1);
+      return WT_ESTALE;
+    }
     it->next = h;
   } while (!atomic_compare_exchange_weak(&s->head, &h, it));
   uint32_t srv = atomic_load(&s->serving);
   if (serving) *serving = srv != 0;
-  if (h == NULL) { /* first of a batch: wake the owner */
+  /* First of a batch: wake the owner. Later pushes ride along, unless a wake-up failed. */
+  if (h == NULL || atomic_load_explicit(&s->wake_pending, memory_order_relaxed)) {
     if (srv) wake_owner(s);
-    else wt__backend_notify_idle(s);
+    else notify_idle(s);
   }
   return 0;
 }
 
-static int push(wt__slot *s, uint32_t gen, wt__item *it) { return push_ex(s, gen, it, NULL); }
+static int push(wt__slot *s, uint32_t gen, wt__item *it, int bounded) { return push_ex(s, gen, it, bounded, NULL); }
 
-/* Owner only: moves the incoming stack into the private FIFO. Leaves WT__CLOSED in place. */
+/* Owner only: moves the incoming stack into the private FIFO (closing the mailbox when `close`). */
 static void take(wt__slot *s, int close) {
   wt__item *h;
   if (close) {
@@ -241,16 +354,27 @@ static void take(wt__slot *s, int close) {
     } while (!atomic_compare_exchange_weak(&s->head, &h, NULL));
   }
   wt__item *rev = NULL, *tail = h;
+  uint32_t n = 0;
   while (h) {
-    wt__item *n = h->next;
+    wt__item *nx = h->next;
     h->next = rev;
     rev = h;
-    h = n;
+    h = nx;
+    n++;
   }
   if (!rev) return;
   if (s->local_tail) s->local_tail->next = rev;
   else s->local_head = rev;
   s->local_tail = tail;
+  s->local_n += n;
+}
+
+/* Owner only: gives the mailbox bound back for the calls taken off the FIFO since the last flush. */
+static void flush_uncounted(wt__slot *s) {
+  if (s->uncounted) {
+    atomic_fetch_sub(&s->queued, s->uncounted);
+    s->uncounted = 0;
+  }
 }
 
 /* Owner only. */
@@ -260,8 +384,17 @@ static wt__item *pop_local(wt__slot *s) {
     s->local_head = it->next;
     if (!s->local_head) s->local_tail = NULL;
     it->next = NULL;
+    s->local_n--;
+    s->uncounted += it->counted;
   }
   return it;
+}
+
+/* Owner only: something waits in the FIFO or the incoming stack. */
+static int has_work(wt__slot *s) {
+  if (s->local_head) return 1;
+  wt__item *h = atomic_load_explicit(&s->head, memory_order_relaxed);
+  return h != NULL && h != WT__CLOSED;
 }
 
 /* ---- call records: a per-thread cache, so steady traffic does not go through malloc/free (whose lock
@@ -338,9 +471,30 @@ static void free_cache(wt__slot *self) {
   self->cache_n = 0;
 }
 
-/* Any thread: drops one reference of a sync record. */
+/* Any thread: drops one reference of a sync or async record. */
 static void unref(wt__item *it) {
   if (atomic_fetch_sub(&it->refs, 1) == 1) release(it);
+}
+
+/* Caller thread: the `outstanding` list of async calls whose completion has not run. */
+static void out_link(wt__slot *self, wt__item *it) {
+  it->out_prev = NULL;
+  it->out_next = self->outstanding;
+  if (self->outstanding) self->outstanding->out_prev = it;
+  self->outstanding = it;
+}
+
+static void out_unlink(wt__slot *self, wt__item *it) {
+  if (it->out_prev) it->out_prev->out_next = it->out_next;
+  else self->outstanding = it->out_next;
+  if (it->out_next) it->out_next->out_prev = it->out_prev;
+  it->out_prev = it->out_next = NULL;
+}
+
+static void set_status(wt_result *r, int status, const char *message) {
+  r->status = status;
+  r->fn_error = 0;
+  snprintf(r->message, sizeof r->message, "%s", message);
 }
 
 static void set_result(wt__item *it, int fn_ret) {
@@ -353,15 +507,6 @@ static void set_result(wt__item *it, int fn_ret) {
   }
 }
 
-/* Target thread: runs the function and records its result. */
-static void invoke(wt__slot *self, wt__item *it) {
-  it->result.message[0] = 0;
-  self->running++;
-  int r = it->fn((wt_call *)it, it->arg);
-  self->running--;
-  set_result(it, r);
-}
-
 /* Target side: publishes a sync item's result (or an error status) and wakes its caller. */
 static void finish_sync(wt__item *it, uint32_t from_state) {
   wt__slot *caller = &slots[it->caller_slot];
@@ -371,17 +516,169 @@ static void finish_sync(wt__item *it, uint32_t from_state) {
   unref(it);
 }
 
-/* Sends an async item back to its caller as a completion, or drops it when the caller left. */
+/* Target side: sends an async item back to its caller as a completion (never refused for the mailbox
+ * bound), or drops the target's reference when the caller left. */
 static void send_completion(wt__item *it) {
   it->kind = K_COMPLETION;
-  if (push(&slots[it->caller_slot], it->caller_gen, it) != 0) {
+  if (push(&slots[it->caller_slot], it->caller_gen, it, 0) != 0) {
     atomic_fetch_add(&st_completions_dropped, 1);
-    release(it);
+    unref(it);
   }
 }
 
+/* ------------------------------------------------------------------ the user-code boundary */
+
+static const char msg_unwound[] = "the target thread exited or unwound while running the call";
+
+/* Owner only: pushes a frame. The caller checked there is room. Returns its index. */
+static uint32_t frame_push(wt__slot *self, uint8_t kind, uint8_t what, wt__item *it, uint8_t stack_item) {
+  uint32_t i = self->depth;
+  if (i >= WT_PROXYING_MAX_DEPTH) abort(); /* callers check: impossible */
+  self->frames[i] = (wt__frame){kind, what, stack_item, it};
+  self->depth = i + 1;
+  if (kind == F_USER) self->user_depth++;
+  else if (kind == F_WAIT || kind == F_SERVE) atomic_store(&self->serving, atomic_load(&self->serving) + 1);
+  return i;
+}
+
+/* Owner only: one frame less in a library wait. Items that arrived while we served but after our last
+ * drain were announced through `seq` only: when no wait is left, hand them to the event loop. */
+static void serving_dec(wt__slot *self) {
+  uint32_t d = atomic_load(&self->serving) - 1;
+  atomic_store(&self->serving, d);
+  if (d == 0 && has_work(self)) notify_idle(self);
+}
+
+/* Owner only: answers the top frame, which did not return, and pops it. */
+static void frame_abandon_top(wt__slot *self) {
+  wt__frame *f = &self->frames[--self->depth];
+  wt__item *it = f->it;
+  switch (f->kind) {
+  case F_USER:
+    self->user_depth--;
+    if (f->stack_item) break; /* a call to oneself: its caller's frame is gone as well */
+    if (f->what == U_FN) {
+      switch (it->kind) {
+      case K_SYNC:
+        set_status(&it->result, WT_ECANCELED, msg_unwound);
+        atomic_fetch_add(&st_calls_unwound, 1);
+        finish_sync(it, S_RUNNING);
+        break;
+      case K_ASYNC:
+        set_status(&it->result, WT_ECANCELED, msg_unwound);
+        atomic_fetch_add(&st_calls_unwound, 1);
+        atomic_store(&it->state, S_DONE);
+        send_completion(it);
+        break;
+      default: /* a post: its function had taken `arg` */
+        release(it);
+        break;
+      }
+    } else if (f->what == U_DONE) {
+      unref(it);
+    } else {
+      release(it); /* a post's cancel */
+    }
+    break;
+  case F_WAIT: { /* a sync call whose caller is gone: withdraw it as a timeout would */
+    uint32_t st = atomic_load(&it->state);
+    while (st != S_DONE && !atomic_compare_exchange_weak(&it->state, &st, S_ABANDONED)) {
+    }
+    unref(it);
+    serving_dec(self);
+    break;
+  }
+  case F_SERVE:
+    serving_dec(self);
+    break;
+  default:
+    break;
+  }
+}
+
+/* Owner only: every frame from index `keep` up did not return. */
+static void unwind_frames(wt__slot *self, uint32_t keep) {
+  while (self->depth > keep) frame_abandon_top(self);
+}
+
+/* Owner only: frame `i` returns normally. Frames above it did not (an unwind was caught between). */
+static void frame_pop(wt__slot *self, uint32_t i) {
+  if (self->depth > i + 1) unwind_frames(self, i + 1);
+  if (self->depth != i + 1) abort(); /* frames are only popped by their own code or unwinds: impossible */
+  wt__frame *f = &self->frames[i];
+  self->depth = i;
+  if (f->kind == F_USER) self->user_depth--;
+  else if (f->kind == F_WAIT || f->kind == F_SERVE) serving_dec(self);
+}
+
+void wt__proxying_unwound(uint32_t depth) {
+  wt__slot *self = tl_slot;
+  if (self && self->depth > depth) unwind_frames(self, depth);
+}
+
+#ifndef __EMSCRIPTEN__
+/* Host guard: a cleanup that runs when an exception or pthread_exit's forced unwind leaves body. */
+typedef struct host_guard {
+  wt__slot *self;
+  uint32_t gen, depth;
+  int returned;
+} host_guard;
+
+static void host_guard_cleanup(host_guard *g) {
+  if (!g->returned && tl_slot == g->self && tl_gen == g->gen) wt__proxying_unwound(g->depth);
+}
+
+int wt__backend_guard(int (*body)(void *), void *ctx, uint32_t depth, int top) {
+  (void)top;
+  __attribute__((cleanup(host_guard_cleanup))) host_guard g = {tl_slot, tl_gen, depth, 0};
+  int r = body(ctx);
+  g.returned = 1;
+  return r;
+}
+#endif
+
+/* Owner only: the one path through which user code runs. `res` is what `done` sees (U_DONE). */
+static int run_user(wt__slot *self, uint8_t what, wt__item *it, int stack_item, const wt_result *res) {
+  uint32_t i = frame_push(self, F_USER, what, it, (uint8_t)stack_item);
+  int r = 0;
+  switch (what) {
+  case U_FN:
+    it->result.message[0] = 0;
+    r = it->fn((wt_call *)it, it->arg);
+    break;
+  case U_DONE:
+    it->done(res, it->done_arg);
+    break;
+  default:
+    it->cancel(it->arg);
+    break;
+  }
+  frame_pop(self, i);
+  return r;
+}
+
+/* A run_user call through the guard, for user code run outside a guarded drain (calls to oneself). */
+typedef struct user_ctx {
+  wt__slot *self;
+  wt__item *it;
+  uint8_t what;
+  int stack_item;
+} user_ctx;
+
+static int user_body(void *p) {
+  user_ctx *c = p;
+  return run_user(c->self, c->what, c->it, c->stack_item, c->what == U_DONE ? &c->it->result : NULL);
+}
+
+static int run_user_guarded(wt__slot *self, uint8_t what, wt__item *it, int stack_item) {
+  user_ctx c = {self, it, what, stack_item};
+  return wt__backend_guard(user_body, &c, self->depth, 0);
+}
+
+/* ------------------------------------------------------------------ running items */
+
 /* Answers an item without running it (target left, or the item is for another generation). */
-static void refuse(wt__item *it, int status) {
+static void refuse(wt__slot *self, wt__item *it, int status) {
   switch (it->kind) {
   case K_SYNC: {
     uint32_t st = S_QUEUED;
@@ -389,37 +686,39 @@ static void refuse(wt__item *it, int status) {
       unref(it);
       return;
     }
-    it->result.status = status;
-    it->result.fn_error = 0;
-    snprintf(it->result.message, sizeof it->result.message, "%s", "");
+    set_status(&it->result, status, "");
     if (status == WT_ECANCELED) atomic_fetch_add(&st_calls_canceled, 1);
     finish_sync(it, S_RUNNING);
     return;
   }
-  case K_ASYNC:
-    it->result.status = status;
-    it->result.fn_error = 0;
-    it->result.message[0] = 0;
+  case K_ASYNC: {
+    uint32_t st = S_QUEUED;
+    if (!atomic_compare_exchange_strong(&it->state, &st, S_DONE)) { /* withdrawn: its caller left */
+      unref(it);
+      return;
+    }
+    set_status(&it->result, status, "");
     if (status == WT_ECANCELED) atomic_fetch_add(&st_calls_canceled, 1);
     send_completion(it);
     return;
+  }
   case K_POST:
     atomic_fetch_add(&st_posts_dropped, 1);
-    if (it->cancel) it->cancel(it->arg);
+    if (it->cancel) run_user(self, U_CANCEL, it, 0, NULL);
     release(it);
     return;
-  case K_COMPLETION: /* its caller (this slot's previous owner) is gone */
+  case K_COMPLETION: /* its caller (this slot's previous owner) is gone and ran `done` already */
     atomic_fetch_add(&st_completions_dropped, 1);
-    release(it);
+    unref(it);
     return;
   }
   abort();
 }
 
-/* Owner only: runs one item of its mailbox (or answers it as stale). */
+/* Owner only: runs one item of its mailbox (or answers it as stale). Inside a guarded drain. */
 static void run_item(wt__slot *self, uint32_t gen, wt__item *it) {
   if (it->target_gen != gen) {
-    refuse(it, WT_ESTALE);
+    refuse(self, it, WT_ESTALE);
     return;
   }
   switch (it->kind) {
@@ -429,45 +728,87 @@ static void run_item(wt__slot *self, uint32_t gen, wt__item *it) {
       unref(it); /* withdrawn by a timeout before it started */
       return;
     }
-    invoke(self, it);
+    set_result(it, run_user(self, U_FN, it, 0, NULL));
     finish_sync(it, S_RUNNING);
     return;
   }
-  case K_ASYNC:
-    invoke(self, it);
+  case K_ASYNC: {
+    uint32_t st = S_QUEUED;
+    if (!atomic_compare_exchange_strong(&it->state, &st, S_RUNNING)) {
+      unref(it); /* withdrawn: its caller left before it started */
+      return;
+    }
+    set_result(it, run_user(self, U_FN, it, 0, NULL));
+    atomic_store(&it->state, S_DONE);
     send_completion(it);
     return;
+  }
   case K_POST:
-    self->running++;
-    it->fn((wt_call *)it, it->arg);
-    self->running--;
+    run_user(self, U_FN, it, 0, NULL);
     release(it);
     return;
   case K_COMPLETION:
-    it->done(&it->result, it->done_arg);
-    release(it);
+    /* Ours alone now (the target's reference came with it): one reference, dropped after `done`. */
+    out_unlink(self, it);
+    atomic_store(&it->refs, 1);
+    run_user(self, U_DONE, it, 0, &it->result);
+    unref(it);
     return;
   }
   abort();
 }
 
-/* Owner only: runs everything pending, including what arrives meanwhile. Re-entrant (a call may block
- * and serve again): nested drains continue the same private FIFO. Returns the number run. */
-static int drain(wt__slot *self, uint32_t gen) {
+/* Owner only: runs a snapshot of the mailbox — what was in the FIFO and the incoming stack when it
+ * started — so new arrivals cannot keep it here; returns early once `watch` (a sync call the thread
+ * waits for) is DONE. Re-entrant (a call may block and serve again): nested drains continue the same
+ * private FIFO. Returns the number run. */
+static int drain(wt__slot *self, uint32_t gen, wt__item *watch) {
+  take(self, 0);
+  uint32_t budget = self->local_n;
   int n = 0;
-  for (;;) {
+  while (budget-- > 0) {
     wt__item *it = pop_local(self);
-    if (!it) {
-      take(self, 0);
-      it = pop_local(self);
-      if (!it) return n;
-    }
+    if (!it) break; /* a nested drain ran the rest */
     run_item(self, gen, it);
     n++;
+    if (watch && atomic_load_explicit(&watch->state, memory_order_acquire) == S_DONE) break;
   }
+  flush_uncounted(self);
+  return n;
 }
 
-int wt__proxying_drain_self(void) { return tl_slot ? drain(tl_slot, tl_gen) : 0; }
+typedef struct drain_ctx {
+  wt__slot *self;
+  uint32_t gen;
+  wt__item *watch;
+} drain_ctx;
+
+static int drain_body(void *p) {
+  drain_ctx *c = p;
+  return drain(c->self, c->gen, c->watch);
+}
+
+/* Owner only: a drain through the guard; an unwind through it answers frames from `depth` up. */
+static int drain_guarded(wt__slot *self, uint32_t gen, wt__item *watch, uint32_t depth, int top) {
+  drain_ctx c = {self, gen, watch};
+  return wt__backend_guard(drain_body, &c, depth, top);
+}
+
+/* Owner only: room for a frame that runs incoming calls on this stack (itself plus one above it). */
+static int may_nest(const wt__slot *self) { return self->depth + 2 <= WT_PROXYING_MAX_DEPTH && !stack_low(self); }
+
+int wt__proxying_drain_self(void) {
+  wt__slot *self = tl_slot;
+  if (!self) return 0;
+  if (!may_nest(self)) return 0; /* cannot happen from the event loop; the next wait serves them */
+  uint32_t f = frame_push(self, F_POLL, 0, NULL, 0);
+  int n = drain_guarded(self, tl_gen, NULL, f, 1);
+  if (tl_slot == self && self->depth == f + 1) {
+    frame_pop(self, f);
+    if (has_work(self)) notify_idle(self); /* the rest of the flood: after what else is queued */
+  }
+  return n;
+}
 
 int wt__proxying_pending_self(void) {
   wt__slot *s = tl_slot;
@@ -483,18 +824,12 @@ int wt__proxying_pending_self(void) {
 int wt_thread_poll(void) {
   int r = join_self();
   if (r) return r;
-  return drain(tl_slot, tl_gen);
-}
-
-/* Leaving a library wait: items that arrived while we were serving but after our last drain were
- * announced through `seq` only; hand them to the event loop. */
-static void serve_exit(wt__slot *self) {
-  uint32_t d = atomic_load(&self->serving) - 1;
-  atomic_store(&self->serving, d);
-  if (d == 0) {
-    wt__item *h = atomic_load(&self->head);
-    if (h != NULL && h != WT__CLOSED) wt__backend_notify_idle(self);
-  }
+  wt__slot *self = tl_slot;
+  if (!may_nest(self)) return WT_EDEPTH;
+  uint32_t f = frame_push(self, F_POLL, 0, NULL, 0);
+  int n = drain_guarded(self, tl_gen, NULL, f, 0);
+  frame_pop(self, f);
+  return n;
 }
 
 int wt_thread_serve(int (*until)(void *), void *until_arg, int timeout_ms) {
@@ -503,24 +838,42 @@ int wt_thread_serve(int (*until)(void *), void *until_arg, int timeout_ms) {
   if (r) return r;
   wt__slot *self = tl_slot;
   uint32_t gen = tl_gen;
+  if (!may_nest(self)) return WT_EDEPTH;
   double deadline = timeout_ms < 0 ? -1 : wt__now_ms() + timeout_ms;
-  atomic_store(&self->serving, atomic_load(&self->serving) + 1);
+  uint32_t f = frame_push(self, F_SERVE, 0, NULL, 0);
   for (;;) {
     uint32_t seq = atomic_load(&self->seq);
-    drain(self, gen);
+    if (has_work(self)) drain_guarded(self, gen, NULL, f, 0);
     if (until && until(until_arg)) {
       r = 0;
       break;
     }
+    if (self->local_head) continue; /* a snapshot left some: no sleep */
     if (wt__wait(&self->seq, seq, deadline, WT_WAIT_SPIN_US) == WT_ETIMEDOUT) {
-      drain(self, gen);
+      if (has_work(self)) drain_guarded(self, gen, NULL, f, 0);
       r = until && until(until_arg) ? 0 : WT_ETIMEDOUT;
       break;
     }
   }
-  serve_exit(self);
+  frame_pop(self, f);
   return r;
 }
+
+#ifndef __EMSCRIPTEN__
+int wt__proxying_wait_notified(int timeout_ms) {
+  if (join_self()) return WT_EFULL;
+  wt__slot *self = tl_slot;
+  double deadline = timeout_ms < 0 ? -1 : wt__now_ms() + timeout_ms;
+  for (;;) {
+    uint32_t n = atomic_load(&self->notified);
+    if (n != self->notified_seen) {
+      self->notified_seen = n;
+      return 0;
+    }
+    if (wt__wait(&self->notified, n, deadline, 0) == WT_ETIMEDOUT) return WT_ETIMEDOUT;
+  }
+}
+#endif
 
 /* ------------------------------------------------------------------ calls */
 
@@ -555,6 +908,9 @@ static wt__item *new_item(uint32_t kind, wt_fn fn, void *arg) {
   return it;
 }
 
+/* Owner: room to run a call to oneself inline. */
+static int may_run_inline(const wt__slot *self) { return self->depth < WT_PROXYING_MAX_DEPTH && !stack_low(self); }
+
 /* Runs a call to oneself inline, with a stack record. */
 static int run_inline(wt_fn fn, void *arg, wt_result *res) {
   wt__item it;
@@ -564,17 +920,13 @@ static int run_inline(wt_fn fn, void *arg, wt_result *res) {
   it.caller_gen = tl_gen;
   it.fn = fn;
   it.arg = arg;
-  invoke(tl_slot, &it);
+  set_result(&it, run_user_guarded(tl_slot, U_FN, &it, 1));
   if (res) *res = it.result;
   return it.result.status;
 }
 
 static int fail(wt_result *res, int code) {
-  if (res) {
-    res->status = code;
-    res->fn_error = 0;
-    res->message[0] = 0;
-  }
+  if (res) set_status(res, code, "");
   return code;
 }
 
@@ -585,16 +937,17 @@ int wt_call_sync(wt_thread target, wt_fn fn, void *arg, int timeout_ms, wt_resul
   wt__slot *self = tl_slot, *t;
   uint32_t gen = tl_gen, tgen;
   if ((r = resolve(target, &t, &tgen)) != 0) return fail(res, r);
-  if (t == self) return run_inline(fn, arg, res);
+  if (t == self) return may_run_inline(self) ? run_inline(fn, arg, res) : fail(res, WT_EDEPTH);
   if ((wt_thread_is_ui() || wt__backend_is_browser_ui()) && atomic_load(&ui_policy) != WT_UI_POLICY_DANGEROUS_SPIN)
     return fail(res, WT_EWOULDBLOCK);
+  if (!may_nest(self)) return fail(res, WT_EDEPTH);
 
   wt__item *it = new_item(K_SYNC, fn, arg);
   if (!it) return fail(res, WT_ENOMEM);
   atomic_store(&it->refs, 2);
   atomic_store(&it->state, S_QUEUED);
   int target_serving = 0;
-  if ((r = push_ex(t, tgen, it, &target_serving)) != 0) {
+  if ((r = push_ex(t, tgen, it, 1, &target_serving)) != 0) {
     release(it);
     return fail(res, r);
   }
@@ -602,14 +955,21 @@ int wt_call_sync(wt_thread target, wt_fn fn, void *arg, int timeout_ms, wt_resul
    * answers after a notification round trip, during which spinning would take its core. */
   int spin = target_serving ? WT_WAIT_SPIN_US : 0;
   double deadline = timeout_ms < 0 ? -1 : wt__now_ms() + timeout_ms;
-  atomic_store(&self->serving, atomic_load(&self->serving) + 1);
+  uint32_t f = frame_push(self, F_WAIT, 0, it, 0);
   int timed_out = 0;
   for (;;) {
     if (atomic_load_explicit(&it->state, memory_order_acquire) == S_DONE) break;
     uint32_t seq = atomic_load(&self->seq);
-    drain(self, gen);
+    if (has_work(self)) drain_guarded(self, gen, it, f, 0);
     if (atomic_load_explicit(&it->state, memory_order_acquire) == S_DONE) break;
-    if (wt__wait(&self->seq, seq, deadline, spin) == WT_ETIMEDOUT) {
+    if (self->local_head) continue; /* a snapshot left some: no sleep */
+    double until = deadline;
+    if (atomic_load_explicit(&t->wake_pending, memory_order_relaxed)) {
+      notify_idle(t); /* the target was never told: retry, and look again soon */
+      double soon = wt__now_ms() + 5;
+      if (until < 0 || soon < until) until = soon;
+    }
+    if (wt__wait(&self->seq, seq, until, spin) == WT_ETIMEDOUT && until == deadline) {
       uint32_t st = atomic_load(&it->state);
       while (st != S_DONE && !atomic_compare_exchange_weak(&it->state, &st, S_ABANDONED)) {
       }
@@ -619,7 +979,7 @@ int wt_call_sync(wt_thread target, wt_fn fn, void *arg, int timeout_ms, wt_resul
       }
     }
   }
-  serve_exit(self);
+  frame_pop(self, f);
   if (timed_out) {
     unref(it);
     return fail(res, WT_ETIMEDOUT);
@@ -634,19 +994,28 @@ int wt_call_async(wt_thread target, wt_fn fn, void *arg, wt_done_fn done, void *
   if (!fn || !done) return WT_EINVAL;
   int r = join_self();
   if (r) return r;
-  wt__slot *t;
+  wt__slot *self = tl_slot, *t;
   uint32_t tgen;
   if ((r = resolve(target, &t, &tgen)) != 0) return r;
+  if (t == self && !may_run_inline(self)) return WT_EDEPTH;
   wt__item *it = new_item(K_ASYNC, fn, arg);
   if (!it) return WT_ENOMEM;
   it->done = done;
   it->done_arg = done_arg;
-  if (t == tl_slot) { /* to oneself: run now, complete from the mailbox */
-    invoke(tl_slot, it);
+  atomic_store(&it->refs, 2);
+  atomic_store(&it->state, S_QUEUED);
+  out_link(self, it);
+  if (t == self) { /* to oneself: run now, complete from the mailbox */
+    atomic_store(&it->state, S_RUNNING);
+    set_result(it, run_user_guarded(self, U_FN, it, 0));
+    atomic_store(&it->state, S_DONE);
     send_completion(it);
     return 0;
   }
-  if ((r = push(t, tgen, it)) != 0) release(it);
+  if ((r = push(t, tgen, it, 1)) != 0) {
+    out_unlink(self, it);
+    release(it);
+  }
   return r;
 }
 
@@ -657,14 +1026,13 @@ int wt_post(wt_thread target, wt_fn fn, wt_cancel_fn cancel, void *arg) {
   int r = resolve(target, &t, &tgen);
   if (r) return r;
   if (t == tl_slot && tgen == tl_gen) { /* to oneself: inline */
+    if (!may_run_inline(t)) return WT_EDEPTH;
     wt__item it;
     memset(&it, 0, sizeof it);
     it.kind = K_POST;
     it.fn = fn;
     it.arg = arg;
-    tl_slot->running++;
-    fn((wt_call *)&it, arg);
-    tl_slot->running--;
+    run_user_guarded(t, U_FN, &it, 1);
     return 0;
   }
   /* A post needs no caller identity: a thread that never joined may post without joining. */
@@ -672,26 +1040,62 @@ int wt_post(wt_thread target, wt_fn fn, wt_cancel_fn cancel, void *arg) {
   if (!it) return WT_ENOMEM;
   reset_item(it, K_POST, fn, arg);
   it->cancel = cancel;
-  if ((r = push(t, tgen, it)) != 0) release(it);
+  if ((r = push(t, tgen, it, 1)) != 0) release(it);
   return r;
 }
 
 /* ------------------------------------------------------------------ leaving */
 
-/* Calling thread: leaves the registry (explicitly, or from its TSD destructor at exit). */
+typedef struct leave_ctx {
+  wt__slot *self;
+  uint32_t gen;
+} leave_ctx;
+
+/* Leaving owner (CLOSING, mailbox closed): answers everything, running completions and cancels through
+ * the boundary. Its own async calls still outstanding complete here with WT_ECANCELED: withdrawn when
+ * not started yet, else their result is discarded (the target drops its reference when it finds this
+ * generation gone). `done` may make new async calls: they are answered in the same loop. */
+static int answer_all(void *p) {
+  leave_ctx *c = p;
+  wt__slot *self = c->self;
+  for (;;) {
+    wt__item *it = pop_local(self);
+    if (it) {
+      if (it->kind == K_COMPLETION && it->target_gen == c->gen) run_item(self, c->gen, it);
+      else refuse(self, it, it->target_gen == c->gen ? WT_ECANCELED : WT_ESTALE);
+      continue;
+    }
+    it = self->outstanding;
+    if (!it) break;
+    out_unlink(self, it);
+    uint32_t st = S_QUEUED;
+    int withdrawn = atomic_compare_exchange_strong(&it->state, &st, S_ABANDONED);
+    wt_result res;
+    set_status(&res, WT_ECANCELED,
+               withdrawn ? "the caller left before the call ran: withdrawn, it never runs"
+                         : "the caller left before the completion arrived: the result is discarded");
+    atomic_fetch_add(&st_calls_canceled, 1);
+    run_user(self, U_DONE, it, 0, &res);
+    unref(it);
+  }
+  flush_uncounted(self);
+  return 0;
+}
+
+/* Calling thread: leaves the registry (explicitly, or from its TSD destructor at exit). Resumable: if
+ * a callback unwinds out of it, calling it again (or the thread's exit) finishes the job. */
 static int leave(int from_exit) {
   wt__slot *self = tl_slot;
   if (!self) return WT_ENOENT;
   if (!from_exit && wt__backend_is_browser_ui()) return WT_EINVAL;
-  assert(self->running == 0 && "wt_thread_leave: not from inside a call the thread is running");
+  if (self->depth > 0 && !from_exit) return WT_EINCALL;
   uint32_t gen = tl_gen;
-  atomic_store(&self->life, WT__LIFE(gen, WT__CLOSING));
+  atomic_store(&self->life, WT__LIFE(gen, WT__CLOSING)); /* wakers stop touching our OS thread */
+  unwind_frames(self, 0); /* exiting with frames on the stack: none of them returns */
   take(self, 1); /* from now on pushes fail with WT_ESTALE */
   for (uint32_t n; (n = atomic_load(&self->senders)) != 0;) wt__wait(&self->senders, n, -1, WT_WAIT_SPIN_US);
-  for (wt__item *it; (it = pop_local(self)) != NULL;) {
-    if (it->kind == K_COMPLETION && it->target_gen == gen) run_item(self, gen, it);
-    else refuse(it, it->target_gen == gen ? WT_ECANCELED : WT_ESTALE);
-  }
+  leave_ctx c = {self, gen};
+  wt__backend_guard(answer_all, &c, 0, 0);
   free_cache(self);
   uint64_t me = make_id(self, gen).bits;
   atomic_compare_exchange_strong(&ui_bits, &me, 0);

@@ -21,13 +21,15 @@ extern "C" {
                 "webthreads.pool.max) or join threads first")                                      \
   X(ETIMEDOUT, -4, "timed out waiting for the target thread; raise the call's timeout_ms or make "  \
                    "the target return to its event loop")                                          \
-  X(ECANCELED, -5, "canceled: the target thread exited before running the call")                  \
+  X(ECANCELED, -5, "canceled: the target thread exited (or its stack unwound) before finishing the "\
+                   "call, or the caller left before the call's completion arrived")               \
   X(EWOULDBLOCK, -6, "refused: the call would block the UI thread (Atomics.wait is not allowed "   \
                      "there); use an async call or set the dangerous spin policy")                 \
   X(EAFFINITY, -7, "the call's arguments belong to different owner threads")                      \
   X(ESTALE, -8, "stale thread id: that thread has exited (its generation is gone)")               \
   X(ENOENT, -9, "unknown thread id: the thread never joined the registry")                        \
-  X(EBUSY, -10, "too late: the setting can only change before the service starts")                \
+  X(EBUSY, -10, "busy: another live thread holds that role (wt_thread_adopt_ui: another thread is " \
+                "the UI thread; let it leave first)")                                              \
   X(ERANGE, -11, "value out of range for this knob")                                               \
   X(ENOTSUP, -12, "not supported on this platform or build")                                       \
   X(ECALL, -13, "the called function reported an error (see the call's message)")                 \
@@ -45,7 +47,15 @@ extern "C" {
   X(EPOOL_INITIAL_GT_MAX, -20, "pool initial exceeds max: lower wt_pool_config.initial (JS "            \
                                "webthreads.pool.initial) or raise max")                               \
   X(EPOOL_NOT_INTEGER, -21, "pool setting in JS webthreads.pool is not an integer number (initial, "   \
-                            "spare, max, idle_timeout_ms)")
+                            "spare, max, idle_timeout_ms)")                                                                 \
+  X(EINCALL, -22, "not allowed while the thread runs a call, completion or cancel function, or waits " \
+                  "inside webthreads: return from it first (wt_thread_leave)")                          \
+  X(EDEPTH, -23, "call nesting too deep: a waiting thread runs incoming calls on its own stack; "      \
+                 "return first, or raise WT_PROXYING_MAX_DEPTH / lower WT_PROXYING_STACK_RESERVE "      \
+                 "(cmake -D...) or give the thread a larger stack")                                    \
+  X(EMAILBOX_FULL, -24, "the target thread's mailbox is full (WT_PROXYING_MAILBOX_MAX calls waiting): " \
+                        "it is not keeping up; retry later, or raise WT_PROXYING_MAILBOX_MAX (cmake "   \
+                        "-DWT_PROXYING_MAILBOX_MAX=...)")
 
 typedef enum wt_err {
 #define WT__ERR_ENUM(name, value, msg) WT_##name = (value),

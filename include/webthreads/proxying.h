@@ -172,9 +172,12 @@ int wt_proxying_set_ui_policy(wt_ui_policy policy);
 
 typedef struct wt_proxying_stats {
   uint64_t posts_dropped;       /* posts whose target left before running them */
-  uint64_t calls_canceled;      /* sync + async calls completed with WT_ECANCELED */
-  uint64_t completions_dropped; /* async completions whose caller had left */
+  uint64_t calls_canceled;      /* sync + async calls completed with WT_ECANCELED (target or caller left) */
+  uint64_t completions_dropped; /* async completions that found their caller gone (it ran `done` itself) */
   uint32_t threads_live;        /* threads joined now */
+  uint64_t calls_unwound;       /* calls whose function never returned (exit, exception, JS unwind) */
+  uint64_t wakeups_failed;      /* event-loop wake-ups that could not be sent (retried) */
+  uint64_t mailbox_full;        /* calls refused with WT_EMAILBOX_FULL */
 } wt_proxying_stats;
 
 /* Snapshot of process-wide counters. Any thread; lock-free. `out` must not be NULL. */
