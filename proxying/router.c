@@ -393,7 +393,7 @@ static wt__item *pop_local(wt__slot *s) {
 /* Owner only: something waits in the FIFO or the incoming stack. */
 static int has_work(wt__slot *s) {
   if (s->local_head) return 1;
-  wt__item *h = atomic_load_explicit(&s->head, memory_order_relaxed);
+  wt__item *h = atomic_load(&s->head); /* seq_cst: pairs with a sender's push, then its load of `serving` */
   return h != NULL && h != WT__CLOSED;
 }
 

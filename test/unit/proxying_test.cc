@@ -881,3 +881,622 @@ TEST(Proxying, JsCallAsyncSettlesOnTheCallingThread) {
 }
 }  // namespace
 #endif
+
+// ------------------------------------------------------------------ the user-code boundary
+// Each test names the hardening item it covers; every one failed on the code before the boundary.
+
+namespace {
+
+struct SelfState {
+  uint32_t depth = 99, serving = 99;
+};
+SelfState StateOfSelf() {
+  SelfState s;
+  wt__proxying_self_state(&s.depth, &s.serving);
+  return s;
+}
+
+// Waits (bounded) for a condition another thread makes true without calling this one.
+bool WaitFor(const std::function<bool()> &pred) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kHang);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// Waits (bounded) until the calling thread's mailbox holds at least n items.
+bool WaitPendingSelf(int n) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kHang);
+  while (wt__proxying_pending_self() < n) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// Item 1: wt_thread_leave from inside a completion, a call's function, a post's cancel, or serve's
+// `until` is refused with WT_EINCALL; the thread stays joined and usable, its counters intact.
+TEST(ProxyingBoundary, LeaveWithUserCodeOnTheStackIsRefused) {
+  Server s;
+  Thread t([&] {
+    wt_thread me;
+    ASSERT_EQ(wt_thread_join(&me), 0);
+    uint32_t live = Stats().threads_live;
+    struct R { std::atomic<int> in_done{-999}, done_ran{0}; } r;
+    ASSERT_EQ(wt_call_async(s.id(), Nop, nullptr,
+                            [](const wt_result *, void *p) {
+                              static_cast<R *>(p)->in_done = wt_thread_leave();
+                              static_cast<R *>(p)->done_ran++;
+                            },
+                            &r),
+              0);
+    ASSERT_TRUE(ServeUntil([&] { return r.done_ran.load() == 1; }));
+    EXPECT_EQ(r.in_done.load(), WT_EINCALL) << "leave from inside a completion";
+    EXPECT_EQ(wt_thread_check(me), 0);
+    EXPECT_TRUE(wt_thread_equal(wt_thread_self(), me));
+    EXPECT_EQ(Stats().threads_live, live);
+    // From a function this thread runs (a call to itself runs inline, a post from elsewhere in a drain).
+    int in_fn = -999;
+    ASSERT_EQ(wt_call_sync(me, [](wt_call *, void *p) { *static_cast<int *>(p) = wt_thread_leave(); return 0; },
+                           &in_fn, kHang, nullptr),
+              0);
+    EXPECT_EQ(in_fn, WT_EINCALL);
+    std::atomic<int> in_post{-999};
+    ASSERT_EQ(wt_call_sync(s.id(), [](wt_call *c, void *p) {
+                return wt_post(wt_call_caller(c), [](wt_call *, void *p) {
+                  *static_cast<std::atomic<int> *>(p) = wt_thread_leave();
+                  return 0;
+                }, nullptr, p);
+              }, &in_post, kHang, nullptr),
+              0);
+    ASSERT_TRUE(ServeUntil([&] { return in_post.load() != -999; }));
+    EXPECT_EQ(in_post.load(), WT_EINCALL);
+    // From serve's `until` predicate.
+    int in_until = -999;
+    EXPECT_EQ(wt_thread_serve([](void *p) { *static_cast<int *>(p) = wt_thread_leave(); return 1; }, &in_until, kHang), 0);
+    EXPECT_EQ(in_until, WT_EINCALL);
+    SelfState st = StateOfSelf();
+    EXPECT_EQ(st.depth, 0u);
+    EXPECT_EQ(st.serving, 0u);
+    // Still a working thread: it gets calls and leaves for real at the end.
+    EXPECT_EQ(wt_call_sync(s.id(), Nop, nullptr, kHang, nullptr), 0);
+    EXPECT_EQ(wt_thread_leave(), 0);
+    EXPECT_EQ(Stats().threads_live, live - 1);
+  });
+  t.Join();
+  EXPECT_EQ(wt_call_sync(s.id(), Nop, nullptr, kHang, nullptr), 0);
+}
+
+// The cancel path of a post is user code too: leave refuses from there as well. The post is dropped
+// by the target's leave, which runs cancel on the leaving target.
+TEST(ProxyingBoundary, LeaveFromACancelFunctionIsRefused) {
+  Event joined, queued;
+  std::atomic<uint64_t> id{0};
+  std::atomic<int> in_cancel{-999};
+  Thread target([&] {
+    wt_thread me;
+    ASSERT_EQ(wt_thread_join(&me), 0);
+    id = me.bits;
+    joined.Set();
+    ASSERT_TRUE(queued.Wait());
+    EXPECT_EQ(wt_thread_leave(), 0);  // drops the post: its cancel runs here and tries to leave
+  });
+  ASSERT_TRUE(joined.Wait());
+  static std::atomic<int> *out;
+  out = &in_cancel;
+  ASSERT_EQ(wt_post(wt_thread{id.load()}, Nop, [](void *) { *out = wt_thread_leave(); }, nullptr), 0);
+  queued.Set();
+  target.Join();
+  EXPECT_EQ(in_cancel.load(), WT_EINCALL);
+}
+
+// Item 2: a completion run by leave() itself calls wt_thread_leave(): refused; the outer leave
+// finishes once, threads_live drops by exactly one, a thread that claims the slot afterwards keeps
+// its own id.
+TEST(ProxyingBoundary, NestedLeaveFromACompletionRunByLeaveIsRefused) {
+  Server s;
+  std::atomic<int> inner{-999}, outer{-999};
+  std::atomic<uint64_t> old_id{0};
+  uint32_t live_before = 0, live_after = 0;
+  Thread t([&] {
+    wt_thread me;
+    ASSERT_EQ(wt_thread_join(&me), 0);
+    old_id = me.bits;
+    live_before = Stats().threads_live;
+    ASSERT_EQ(wt_call_async(s.id(), Nop, nullptr,
+                            [](const wt_result *, void *p) { *static_cast<std::atomic<int> *>(p) = wt_thread_leave(); },
+                            &inner),
+              0);
+    ASSERT_TRUE(WaitPendingSelf(1)) << "the completion never arrived";
+    outer = wt_thread_leave();
+    live_after = Stats().threads_live;
+  });
+  t.Join();
+  EXPECT_EQ(inner.load(), WT_EINCALL);
+  EXPECT_EQ(outer.load(), 0);
+  EXPECT_EQ(live_after, live_before - 1);
+  EXPECT_EQ(wt_thread_check(wt_thread{old_id.load()}), WT_ESTALE);
+  // Threads that join now (one may take the freed slot) each get a distinct, live id.
+  Server a, b;
+  EXPECT_FALSE(wt_thread_equal(a.id(), b.id()));
+  EXPECT_EQ(wt_thread_check(a.id()), 0);
+  EXPECT_EQ(wt_thread_check(b.id()), 0);
+  EXPECT_EQ(wt_call_sync(a.id(), Nop, nullptr, kHang, nullptr), 0);
+  EXPECT_EQ(wt_call_sync(b.id(), Nop, nullptr, kHang, nullptr), 0);
+}
+
+// Item 3: pthread_exit inside a called function: the sync caller gets WT_ECANCELED (not a timeout),
+// an async caller's completion runs with WT_ECANCELED, the stats count the unwound calls.
+int ExitThread(wt_call *, void *) {
+  pthread_exit(nullptr);
+  return 0;
+}
+
+TEST(ProxyingBoundary, PthreadExitInsideAFunctionAnswersItsCallers) {
+  wt_proxying_stats before = Stats();
+  for (int kind = 0; kind < 2; kind++) {
+    Event joined;
+    std::atomic<uint64_t> id{0};
+    pthread_t th;
+    struct Arg { Event *joined; std::atomic<uint64_t> *id; } arg{&joined, &id};
+    ASSERT_EQ(pthread_create(&th, nullptr,
+                             [](void *p) -> void * {
+                               Arg *a = static_cast<Arg *>(p);
+                               wt_thread me;
+                               if (wt_thread_join(&me) != 0) abort();
+                               a->id->store(me.bits);
+                               a->joined->Set();
+                               wt_thread_serve(nullptr, nullptr, kHang);  // exits from inside
+                               return nullptr;
+                             },
+                             &arg),
+              0);
+    ASSERT_TRUE(joined.Wait());
+    wt_thread target{id.load()};
+    if (kind == 0) {
+      wt_result r;
+      EXPECT_EQ(wt_call_sync(target, ExitThread, nullptr, kHang, &r), WT_ECANCELED) << r.message;
+      EXPECT_NE(std::string(r.message).find("exited"), std::string::npos) << r.message;
+    } else {
+      std::atomic<int> status{-999};
+      ASSERT_EQ(wt_call_async(target, ExitThread, nullptr,
+                              [](const wt_result *r, void *p) { *static_cast<std::atomic<int> *>(p) = r->status; },
+                              &status),
+                0);
+      ASSERT_TRUE(ServeUntil([&] { return status.load() != -999; }));
+      EXPECT_EQ(status.load(), WT_ECANCELED);
+    }
+    pthread_join(th, nullptr);
+    EXPECT_EQ(wt_thread_check(target), WT_ESTALE);
+  }
+  EXPECT_EQ(Stats().calls_unwound - before.calls_unwound, 2u);
+}
+
+#ifndef __EMSCRIPTEN__
+// Item 3 (host: the wasm suite builds without C++ exceptions): a function that throws. The exception
+// reaches the target's own catch; the caller gets WT_ECANCELED; the target's frames and `serving` are
+// restored, so it keeps serving and may leave.
+TEST(ProxyingBoundary, ExceptionThroughAFunctionAnswersItsCallerAndRestoresTheTarget) {
+  Event joined, caught;
+  std::atomic<uint64_t> id{0};
+  std::atomic<bool> stop{false};
+  SelfState after_catch;
+  Thread target([&] {
+    wt_thread me;
+    ASSERT_EQ(wt_thread_join(&me), 0);
+    id = me.bits;
+    joined.Set();
+    try {
+      wt_thread_serve(nullptr, nullptr, kHang);
+      ADD_FAILURE() << "serve returned instead of unwinding";
+    } catch (const std::runtime_error &) {
+      after_catch = StateOfSelf();
+      caught.Set();
+    }
+    ServeUntil([&] { return stop.load(); });
+    EXPECT_EQ(wt_thread_leave(), 0);
+  });
+  ASSERT_TRUE(joined.Wait());
+  wt_thread t{id.load()};
+  wt_result r;
+  EXPECT_EQ(wt_call_sync(t, [](wt_call *, void *) -> int { throw std::runtime_error("boom"); }, nullptr, kHang, &r),
+            WT_ECANCELED);
+  ASSERT_TRUE(caught.Wait());
+  EXPECT_EQ(after_catch.depth, 0u);
+  EXPECT_EQ(after_catch.serving, 0u);
+  // Nested: the exception leaves a function that runs inside the target's own sync wait. The target's
+  // wait is abandoned too; both records are answered.
+  Server other;
+  struct N { wt_thread other; } n{other.id()};
+  std::atomic<int> nested_status{-999};
+  Thread nested_target([&] {
+    wt_thread me;
+    ASSERT_EQ(wt_thread_join(&me), 0);
+    struct Ctx { wt_thread me; std::atomic<int> *st; } c{me, &nested_status};
+    try {
+      // Waits for `other`, which calls back into us with a function that throws.
+      wt_call_sync(n.other, [](wt_call *, void *p) {
+        Ctx *c = static_cast<Ctx *>(p);
+        wt_result rr;
+        *c->st = wt_call_sync(c->me, [](wt_call *, void *) -> int { throw std::runtime_error("nested"); }, nullptr,
+                              kHang, &rr);
+        return 0;
+      }, &c, kHang, nullptr);
+    } catch (const std::runtime_error &) {
+    }
+    SelfState st = StateOfSelf();
+    EXPECT_EQ(st.depth, 0u);
+    EXPECT_EQ(st.serving, 0u);
+  });
+  nested_target.Join();
+  // The inline call to itself unwound with its caller: no one was waiting for it. `other`'s call to
+  // us is answered when the exception leaves our wait (our abandoned wait withdraws nothing it needs).
+  ASSERT_TRUE(WaitFor([&] { return nested_status.load() != -999; }));
+  EXPECT_EQ(nested_status.load(), WT_ECANCELED);
+  stop = true;
+  EXPECT_EQ(wt_post(t, Nop, nullptr, nullptr), 0);
+  target.Join();
+}
+#endif
+
+// Item 4: a sync caller whose own mailbox is flooded with posts returns as soon as its answer is in,
+// while the flood is still going (before: only after the flood stopped).
+TEST(ProxyingBoundary, SyncCallerReturnsWhileItsMailboxIsFlooded) {
+  Server target;
+  std::atomic<uint64_t> caller_id{0};
+  std::atomic<bool> caller_returned{false}, flood_on{false};
+  std::atomic<int> flood_timed_out{0};
+  Event joined;
+  Thread caller([&] {
+    wt_thread me;
+    ASSERT_EQ(wt_thread_join(&me), 0);
+    caller_id = me.bits;
+    joined.Set();
+    while (!flood_on.load()) std::this_thread::yield();
+    // Let the flood get ahead of this thread before it starts to wait.
+    ASSERT_TRUE(WaitPendingSelf(200));
+    EXPECT_EQ(wt_call_sync(target.id(), Nop, nullptr, kHang, nullptr), 0);
+    caller_returned = true;
+  });
+  ASSERT_TRUE(joined.Wait());
+  Thread flooder([&] {
+    wt_thread to{caller_id.load()};
+    auto slow = [](wt_call *, void *) {  // ~20 µs each: the caller cannot empty its mailbox
+      auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+      while (std::chrono::steady_clock::now() < end) {
+      }
+      return 0;
+    };
+    auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    flood_on = true;
+    while (!caller_returned.load()) {
+      if (std::chrono::steady_clock::now() > limit) {
+        flood_timed_out = 1;
+        break;
+      }
+      int r = wt_post(to, slow, nullptr, nullptr);
+      if (r == WT_EMAILBOX_FULL) std::this_thread::yield();
+      else if (r != 0) break;
+    }
+  });
+  flooder.Join();
+  caller.Join();
+  EXPECT_TRUE(caller_returned.load());
+  EXPECT_EQ(flood_timed_out.load(), 0) << "the caller only returned once the flood stopped";
+}
+
+// Item 4: mailboxes are bounded. A thread that does not serve accepts WT_PROXYING_MAILBOX_MAX calls,
+// then refuses with WT_EMAILBOX_FULL (nothing queued, counted); once it serves, calls are accepted again.
+TEST(ProxyingBoundary, FullMailboxRefusesWithEMAILBOX_FULL) {
+  Event joined, full, served;
+  std::atomic<uint64_t> id{0};
+  std::atomic<int> ran{0};
+  Thread t([&] {
+    wt_thread me;
+    ASSERT_EQ(wt_thread_join(&me), 0);
+    id = me.bits;
+    joined.Set();
+    ASSERT_TRUE(full.Wait());
+    int n = 0;
+    for (int r; (r = wt_thread_poll()) > 0;) n += r;
+    EXPECT_EQ(n, (int)wt__proxying_mailbox_max());
+    served.Set();
+    ServeUntil([&] { return ran.load() == (int)wt__proxying_mailbox_max() + 1; });
+  });
+  ASSERT_TRUE(joined.Wait());
+  wt_thread to{id.load()};
+  const unsigned max = wt__proxying_mailbox_max();
+  auto count = [](wt_call *, void *p) { ++*static_cast<std::atomic<int> *>(p); return 0; };
+  uint64_t full_before = Stats().mailbox_full;
+  for (unsigned i = 0; i < max; i++) ASSERT_EQ(wt_post(to, count, nullptr, &ran), 0) << i;
+  EXPECT_EQ(wt_post(to, count, nullptr, &ran), WT_EMAILBOX_FULL);
+  EXPECT_EQ(wt_call_async(to, count, &ran, [](const wt_result *, void *) { ADD_FAILURE() << "refused: no done"; }, nullptr),
+            WT_EMAILBOX_FULL);
+  EXPECT_EQ(wt_call_sync(to, count, &ran, kHang, nullptr), WT_EMAILBOX_FULL);
+  EXPECT_EQ(Stats().mailbox_full - full_before, 3u);
+  full.Set();
+  ASSERT_TRUE(served.Wait());
+  EXPECT_EQ(wt_post(to, count, nullptr, &ran), 0) << "served: room again";
+  t.Join();
+  EXPECT_EQ(ran.load(), (int)max + 1);
+}
+
+// Item 6: an async call whose caller leaves before its completion arrives. The caller runs `done`
+// itself, on its own thread, with WT_ECANCELED, exactly once; a call not started yet is withdrawn
+// and never runs; one already running finishes and its completion is dropped (not run twice).
+TEST(ProxyingBoundary, AsyncCallerThatLeavesFirstRunsDoneWithECANCELED) {
+  Event target_joined, release_target, started, finish;
+  std::atomic<uint64_t> tid{0};
+  std::atomic<int> fn_ran{0};
+  Thread target([&] {
+    wt_thread me;
+    ASSERT_EQ(wt_thread_join(&me), 0);
+    tid = me.bits;
+    target_joined.Set();
+    ASSERT_TRUE(release_target.Wait());
+    while (fn_ran.load() < 1) {
+      if (wt_thread_poll() < 0) break;
+      std::this_thread::yield();
+    }
+    ServeUntil([&] { return true; });
+  });
+  ASSERT_TRUE(target_joined.Wait());
+  wt_thread t{tid.load()};
+  struct Done { std::atomic<int> runs{0}, status{-999}; pthread_t on{}; char msg[WT_CALL_MESSAGE_MAX] = ""; };
+  Done withdrawn, discarded;
+  auto record = [](const wt_result *r, void *p) {
+    Done *d = static_cast<Done *>(p);
+    d->status = r->status;
+    d->on = pthread_self();
+    snprintf(d->msg, sizeof d->msg, "%s", r->message);
+    d->runs++;
+  };
+  uint64_t dropped_before = Stats().completions_dropped;
+  // 1. Withdrawn: the target does not serve until the caller has left.
+  pthread_t caller_thread{};
+  {
+    Thread caller([&] {
+      caller_thread = pthread_self();
+      ASSERT_EQ(wt_call_async(t, [](wt_call *, void *p) { ++*static_cast<std::atomic<int> *>(p); return 0; }, &fn_ran,
+                              record, &withdrawn),
+                0);
+      EXPECT_EQ(wt_thread_leave(), 0);
+      EXPECT_EQ(withdrawn.runs.load(), 1) << "done ran during leave";
+    });
+  }
+  EXPECT_EQ(withdrawn.status.load(), WT_ECANCELED);
+  EXPECT_TRUE(pthread_equal(withdrawn.on, caller_thread));
+  EXPECT_NE(std::string(withdrawn.msg).find("never runs"), std::string::npos) << withdrawn.msg;
+  // 2. Running when the caller leaves: the function blocks until the caller is gone.
+  struct Slow { Event *started, *finish; std::atomic<int> *ran; } slow{&started, &finish, &fn_ran};
+  {
+    Thread caller([&] {
+      ASSERT_EQ(wt_call_async(t, [](wt_call *, void *p) {
+                  Slow *s = static_cast<Slow *>(p);
+                  s->started->Set();
+                  s->finish->Wait();
+                  ++*s->ran;
+                  return 0;
+                }, &slow, record, &discarded),
+                0);
+      release_target.Set();
+      ASSERT_TRUE(started.Wait());
+      EXPECT_EQ(wt_thread_leave(), 0);
+      EXPECT_EQ(discarded.runs.load(), 1);
+    });
+  }
+  finish.Set();
+  target.Join();  // served the slow call; its completion found the caller gone
+  EXPECT_EQ(fn_ran.load(), 1) << "the withdrawn call must never run; the running one finishes";
+  EXPECT_EQ(discarded.runs.load(), 1) << "done runs exactly once";
+  EXPECT_EQ(discarded.status.load(), WT_ECANCELED);
+  EXPECT_NE(std::string(discarded.msg).find("discarded"), std::string::npos) << discarded.msg;
+  EXPECT_EQ(Stats().completions_dropped - dropped_before, 1u);
+}
+
+// Item 8: nesting is bounded. A ping-pong of nested sync calls between two threads with small stacks,
+// and a recursion of calls to oneself, end with WT_EDEPTH instead of overflowing the stack; afterwards
+// both threads are back at depth 0 and keep working.
+int PingPong(wt_call *, void *p);
+struct Pong { wt_thread a, b; std::atomic<int> deepest{0}; };
+struct Level { Pong *pg; int n; };
+int PingPong(wt_call *, void *p) {
+  Level *l = static_cast<Level *>(p);
+  if (l->n > l->pg->deepest) l->pg->deepest = l->n;
+  Level next{l->pg, l->n + 1};
+  wt_thread other = wt_thread_equal(wt_thread_self(), l->pg->a) ? l->pg->b : l->pg->a;
+  wt_result r;
+  int rc = wt_call_sync(other, PingPong, &next, kHang, &r);
+  if (rc == WT_ECALL) return r.fn_error;  // pass the innermost error up
+  return rc;
+}
+int SelfRecursion(wt_call *, void *p) {
+  ++*static_cast<int *>(p);
+  wt_result r;
+  int rc = wt_call_sync(wt_thread_self(), SelfRecursion, p, kHang, &r);
+  return rc == WT_ECALL ? r.fn_error : rc;
+}
+
+TEST(ProxyingBoundary, DeepNestingGivesEDEPTHNotAStackOverflow) {
+  const size_t kStack = 256 << 10;
+  Server a(kStack), b(kStack);
+  Pong pg;
+  pg.a = a.id();
+  pg.b = b.id();
+  Level first{&pg, 1};
+  wt_result r;
+  EXPECT_EQ(wt_call_sync(a.id(), PingPong, &first, kHang, &r), WT_ECALL);
+  EXPECT_EQ(r.fn_error, WT_EDEPTH) << "deepest level " << pg.deepest.load();
+  EXPECT_GT(pg.deepest.load(), 4);
+  EXPECT_LE(pg.deepest.load(), wt__proxying_max_depth());
+  int levels = 0;
+  EXPECT_EQ(wt_call_sync(a.id(), SelfRecursion, &levels, kHang, &r), WT_ECALL);
+  EXPECT_EQ(r.fn_error, WT_EDEPTH) << levels << " levels";
+  EXPECT_LE(levels, wt__proxying_max_depth());
+  for (Server *s : {&a, &b}) {
+    SelfState st;
+    ASSERT_EQ(wt_call_sync(s->id(), [](wt_call *, void *p) { *static_cast<SelfState *>(p) = StateOfSelf(); return 0; },
+                           &st, kHang, nullptr),
+              0);
+    EXPECT_EQ(st.depth, 2u) << "the serve frame and this call's frame only";
+    EXPECT_EQ(st.serving, 1u);
+  }
+}
+
+#ifndef __EMSCRIPTEN__
+// Item 7 (host backend, whose idle wake-ups are observable): a wake-up that fails is retried by the
+// next send to the same thread, and by a sync caller waiting for it; each failure is counted.
+TEST(ProxyingBoundary, FailedWakeUpIsRetried) {
+  Event joined;
+  std::atomic<uint64_t> id{0};
+  std::atomic<int> ran{0};
+  std::atomic<bool> stop{false};
+  Thread idle([&] {  // an "event loop": runs its mailbox only when woken through the backend
+    wt_thread me;
+    ASSERT_EQ(wt_thread_join(&me), 0);
+    id = me.bits;
+    joined.Set();
+    while (!stop.load()) {
+      if (wt__proxying_wait_notified(kHang) != 0) break;
+      wt_thread_poll();
+    }
+  });
+  ASSERT_TRUE(joined.Wait());
+  wt_thread t{id.load()};
+  auto count = [](wt_call *, void *p) { ++*static_cast<std::atomic<int> *>(p); return 0; };
+  uint64_t failed_before = Stats().wakeups_failed;
+  wt__proxying_fail_wakes(1);
+  ASSERT_EQ(wt_post(t, count, nullptr, &ran), 0);  // its wake-up is lost
+  EXPECT_EQ(Stats().wakeups_failed - failed_before, 1u);
+  ASSERT_EQ(wt_post(t, count, nullptr, &ran), 0);  // not first of its batch: retries the wake-up
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kHang);
+  while (ran.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  EXPECT_EQ(ran.load(), 2) << "the second send did not retry the failed wake-up";
+  // A sync caller whose call's wake-up failed retries it while it waits.
+  wt__proxying_fail_wakes(1);
+  EXPECT_EQ(wt_call_sync(t, count, &ran, 20000, nullptr), 0);
+  EXPECT_EQ(ran.load(), 3);
+  EXPECT_EQ(Stats().wakeups_failed - failed_before, 2u);
+  stop = true;
+  EXPECT_EQ(wt_post(t, Nop, nullptr, nullptr), 0);
+  idle.Join();
+}
+#endif
+
+}  // namespace
+
+#ifdef __EMSCRIPTEN__
+namespace {
+
+// A worker that returns to its JS event loop (its calls arrive as tasks from there) until it is told
+// to exit with pthread_exit.
+struct LoopThread {
+  Event joined;
+  std::atomic<uint64_t> id{0};
+  pthread_t th{};
+  LoopThread() {
+    if (pthread_create(&th, nullptr,
+                       [](void *p) -> void * {
+                         LoopThread *l = static_cast<LoopThread *>(p);
+                         wt_thread me;
+                         if (wt_thread_join(&me) != 0) abort();
+                         l->id = me.bits;
+                         l->joined.Set();
+                         emscripten_exit_with_live_runtime();  // back to the event loop, alive
+                         return nullptr;
+                       },
+                       this) != 0)
+      abort();
+    if (!joined.Wait()) abort();
+  }
+  wt_thread tid() const { return wt_thread{id.load()}; }
+  void Exit() {
+    EXPECT_EQ(wt_post(tid(), ExitThread, nullptr, nullptr), 0);
+    pthread_join(th, nullptr);
+  }
+};
+
+int UnwindToEventLoop(wt_call *, void *) {
+  emscripten_unwind_to_js_event_loop();
+  return 0;
+}
+
+// Item 3 (browser): emscripten_unwind_to_js_event_loop() inside a function. From the event loop: the
+// caller gets WT_ECANCELED and the thread keeps serving (its task queue is not left marked busy).
+// Nested, inside the target's own sync wait: the inner call, the target's wait and the outer call are
+// all answered.
+TEST(ProxyingBoundary, JsUnwindInsideAFunctionAnswersItsCallers) {
+  LoopThread e;
+  wt_proxying_stats before = Stats();
+  wt_result r;
+  EXPECT_EQ(wt_call_sync(e.tid(), UnwindToEventLoop, nullptr, kHang, &r), WT_ECANCELED) << r.message;
+  EXPECT_EQ(wt_call_sync(e.tid(), Nop, nullptr, kHang, nullptr), 0) << "the thread must keep serving";
+  Server s;
+  struct Ctx { wt_thread e, s; std::atomic<int> inner{-999}; } c{e.tid(), s.id()};
+  auto outer = [](wt_call *, void *p) {  // on e: waits for s, which calls back into e
+    Ctx *c = static_cast<Ctx *>(p);
+    wt_call_sync(c->s, [](wt_call *, void *p) {
+      Ctx *c = static_cast<Ctx *>(p);
+      c->inner = wt_call_sync(c->e, UnwindToEventLoop, nullptr, kHang, nullptr);
+      return 0;
+    }, c, kHang, nullptr);
+    ADD_FAILURE() << "the unwind must not return here";
+    return 0;
+  };
+  EXPECT_EQ(wt_call_sync(e.tid(), outer, &c, kHang, &r), WT_ECANCELED) << r.message;
+  ASSERT_TRUE(WaitFor([&] { return c.inner.load() != -999; }));
+  EXPECT_EQ(c.inner.load(), WT_ECANCELED);
+  SelfState st;
+  ASSERT_EQ(wt_call_sync(e.tid(), [](wt_call *, void *p) { *static_cast<SelfState *>(p) = StateOfSelf(); return 0; },
+                         &st, kHang, nullptr),
+            0);
+  EXPECT_EQ(st.depth, 2u) << "the event-loop drain and this call only";
+  EXPECT_EQ(st.serving, 0u);
+  EXPECT_EQ(Stats().calls_unwound - before.calls_unwound, 3u);
+  e.Exit();
+  EXPECT_EQ(wt_thread_check(e.tid()), WT_ESTALE);
+}
+
+// Item 6 (JS): a wtProxying.callAsync whose thread leaves before the completion settles with
+// WT_ECANCELED on that thread, and nothing stays in the realm's pending map.
+TEST(ProxyingBoundary, JsCallAsyncSettlesWhenItsThreadLeaves) {
+  Event joined, release;
+  std::atomic<uint64_t> tid{0};
+  std::atomic<int> fn_ran{0};
+  Thread target([&] {
+    wt_thread me;
+    ASSERT_EQ(wt_thread_join(&me), 0);
+    tid = me.bits;
+    joined.Set();
+    ASSERT_TRUE(release.Wait());
+    wt_thread_poll();
+  });
+  ASSERT_TRUE(joined.Wait());
+  struct Out { int status = -999, settled = 0, pending_after = -1; } out;
+  static std::atomic<int> *ran;
+  ran = &fn_ran;
+  wt_fn fp = [](wt_call *, void *) { ++*ran; return 0; };
+  Thread caller([&] {
+    EM_ASM({
+      var out = $2;
+      wtProxying.callAsync(BigInt($0) | (BigInt($1) << 32n), $3, 0, function(r) {
+        HEAP32[out >> 2] = r.status;
+        Atomics.store(HEAP32, (out >> 2) + 1, 1);
+      });
+    }, (uint32_t)(tid.load() & 0xffffffffu), (uint32_t)(tid.load() >> 32), &out, fp);
+    EXPECT_EQ(wt_thread_leave(), 0);
+    out.pending_after = EM_ASM_INT({ return Object.keys(wtProxying.pending).length; });
+  });
+  caller.Join();
+  release.Set();
+  target.Join();
+  EXPECT_EQ(out.settled, 1);
+  EXPECT_EQ(out.status, WT_ECANCELED);
+  EXPECT_EQ(out.pending_after, 0);
+  EXPECT_EQ(fn_ran.load(), 0) << "withdrawn: it never runs";
+}
+
+}  // namespace
+#endif
