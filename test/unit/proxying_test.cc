@@ -1111,10 +1111,11 @@ TEST(ProxyingBoundary, ExceptionThroughAFunctionAnswersItsCallerAndRestoresTheTa
   Server other;
   struct N { wt_thread other; } n{other.id()};
   std::atomic<int> nested_status{-999};
+  struct Ctx { wt_thread me; std::atomic<int> *st; } c{WT_THREAD_NONE, &nested_status};  // outlives both threads
   Thread nested_target([&] {
     wt_thread me;
     ASSERT_EQ(wt_thread_join(&me), 0);
-    struct Ctx { wt_thread me; std::atomic<int> *st; } c{me, &nested_status};
+    c.me = me;
     try {
       // Waits for `other`, which calls back into us with a function that throws.
       wt_call_sync(n.other, [](wt_call *, void *p) {
