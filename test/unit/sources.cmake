@@ -1,3 +1,4 @@
 # Unit-test sources added by modules (one line per module test file).
 list(APPEND WT_UNIT_TEST_SOURCES unit/pool_test.cc)
 list(APPEND WT_UNIT_TEST_SOURCES unit/proxying_test.cc)
+list(APPEND WT_UNIT_TEST_SOURCES unit/build_test.cc)
