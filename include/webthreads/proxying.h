@@ -18,6 +18,28 @@
  *
  * Errors are negative WT_E... codes (webthreads/error.h). The called function returns 0 or its own
  * non-zero error; that comes back as WT_ECALL plus the function's code and short message in wt_result.
+ *
+ * User code and the thread's stack. Every function, completion (`done`) and cancel function runs
+ * through one boundary that records it on the running thread, as does every library wait
+ * (wt_call_sync, wt_thread_serve, wt_thread_poll). Rules:
+ *   - wt_thread_leave with any of those on the stack is refused with WT_EINCALL (leave after they
+ *     return; a thread that exits from inside them leaves correctly, see the next rule);
+ *   - a function that never returns — pthread_exit, a C++ exception that leaves it, a JS unwind
+ *     (emscripten_unwind_to_js_event_loop) — answers its call with WT_ECANCELED (the sync caller
+ *     wakes, the async completion is sent, the record is freed) and the thread's serving state is
+ *     restored; the same holds for a library wait it unwinds through (its own call is withdrawn).
+ *     An exception propagates on to the code that catches it. A JS unwind that reaches the event-loop
+ *     task that ran the call ends there (the thread goes on serving). C++ exceptions are supported where
+ *     the program is built with them (the host build compiles the router with -fexceptions);
+ *   - nesting is bounded: a thread that waits runs incoming calls on its own stack, so a wait (or a
+ *     call to oneself) needs WT_PROXYING_MAX_DEPTH frames (64) not yet in use and
+ *     WT_PROXYING_STACK_RESERVE bytes (16 KB) of stack left, else it fails with WT_EDEPTH.
+ *
+ * Mailboxes are bounded: at most WT_PROXYING_MAILBOX_MAX (2^18) calls wait for one thread; a sender
+ * beyond that gets WT_EMAILBOX_FULL at once (nothing is queued: backpressure; retry later).
+ * Completions never count, so an answer is never refused. Serving is fair: a thread runs a snapshot
+ * of its mailbox per drain, and a waiting sync caller returns as soon as its answer is in, however
+ * many calls keep arriving. (Build-time knobs: cmake -DWT_PROXYING_MAX_DEPTH=..., and so on.)
  */
 #ifndef WEBTHREADS_PROXYING_H
 #define WEBTHREADS_PROXYING_H
@@ -49,9 +71,13 @@ int wt_thread_join(wt_thread *out);
 
 /* The calling thread leaves the registry: its id becomes stale, every call pending to it completes with
  * WT_ECANCELED (post cancel functions run here, on this thread), completions addressed to it that it has
- * not run yet run now. Waits (briefly) for senders that are notifying it. Calling thread only; not from
- * inside a call it is running. Returns 0, or WT_ENOENT when the thread had not joined. The UI thread of a
- * browser build never leaves (WT_EINVAL). */
+ * not run yet run now, and its own async calls whose completion has not arrived complete here too, with
+ * WT_ECANCELED (a call not started yet is withdrawn and never runs; one already running finishes on its
+ * target and its result is discarded). Waits (briefly) for senders that are notifying it. Calling thread
+ * only. Returns 0; WT_EINCALL from inside a function, completion, cancel or wt_thread_serve's `until`
+ * (user code or a library wait on the stack: nothing is changed); WT_ENOENT when the thread had not
+ * joined; WT_EINVAL on the UI thread of a browser build (it never leaves). If a callback run here
+ * unwinds out of it, the thread is left half-gone: call it again (or exit) to finish. */
 int wt_thread_leave(void);
 
 /* The calling thread's id, or WT_THREAD_NONE when it has not joined. Any thread; lock-free. */
@@ -120,31 +146,37 @@ wt_thread wt_call_caller(const wt_call *call);
  * A call to oneself runs inline. While waiting, the caller keeps serving its own mailbox (nested calls
  * complete). timeout_ms < 0: wait as long as the target lives; otherwise WT_ETIMEDOUT after that many
  * ms: a call not yet started is withdrawn and never runs, one already running finishes on the target
- * with its result discarded — `arg` must then stay valid until fn returns.
+ * with its result discarded — `arg` must then stay valid until fn returns. It returns as soon as its
+ * answer is in, however many calls keep arriving for it meanwhile.
  * Blocks; allocates one call record. Not on the UI thread: WT_EWOULDBLOCK unless the dangerous spin
- * policy is set (wt_proxying_set_ui_policy). Returns 0, WT_ECALL, WT_ECANCELED (target left before
- * answering), WT_ESTALE, WT_ENOENT, WT_ETIMEDOUT, WT_EWOULDBLOCK, WT_EINVAL (fn NULL), WT_ENOMEM,
- * WT_EFULL (the caller could not join). */
+ * policy is set (wt_proxying_set_ui_policy). Returns 0, WT_ECALL, WT_ECANCELED (target left, or fn
+ * never returned: thread exit, exception, JS unwind), WT_ESTALE, WT_ENOENT, WT_ETIMEDOUT,
+ * WT_EWOULDBLOCK, WT_EINVAL (fn NULL), WT_ENOMEM, WT_EFULL (the caller could not join),
+ * WT_EMAILBOX_FULL (the target's mailbox is full: nothing queued), WT_EDEPTH (nesting bound). */
 int wt_call_sync(wt_thread target, wt_fn fn, void *arg, int timeout_ms, wt_result *res);
 
-/* Queues fn(arg) on `target` and returns at once. done(res, done_arg) runs later on the caller's thread
- * (exactly once; status WT_ECANCELED when the target left first). A call to oneself runs fn inline and
- * queues the completion to the caller's own mailbox. Any thread; never blocks; allocates one record.
- * Returns 0 (done will run), or WT_ESTALE / WT_ENOENT / WT_EINVAL / WT_ENOMEM / WT_EFULL (done never
- * runs). */
+/* Queues fn(arg) on `target` and returns at once. done(res, done_arg) runs later on the caller's thread,
+ * exactly once: with fn's result; WT_ECANCELED when the target left first or fn never returned; or,
+ * when the caller leaves (or exits) before the completion arrives, during that leave, on the caller's
+ * thread, with WT_ECANCELED (see wt_thread_leave). So done_arg is never leaked. A call to oneself runs
+ * fn inline and queues the completion to the caller's own mailbox. Any thread; never blocks;
+ * allocates one record. Returns 0 (done will run), or WT_ESTALE / WT_ENOENT / WT_EINVAL / WT_ENOMEM /
+ * WT_EFULL / WT_EMAILBOX_FULL / WT_EDEPTH (to oneself, nesting bound) (done never runs). */
 int wt_call_async(wt_thread target, wt_fn fn, void *arg, wt_done_fn done, void *done_arg);
 
 /* Fire and forget: queues fn(arg) on `target`; fn's result is ignored. If the target leaves first, the
  * post is dropped: cancel(arg) runs (when not NULL) and the drop is counted. A post to oneself runs
  * inline. Any thread; never blocks; allocates one record. Returns 0 (fn or cancel will run), or
- * WT_ESTALE / WT_ENOENT / WT_EINVAL / WT_ENOMEM (nothing will run). */
+ * WT_ESTALE / WT_ENOENT / WT_EINVAL / WT_ENOMEM / WT_EMAILBOX_FULL / WT_EDEPTH (to oneself) (nothing
+ * will run). */
 int wt_post(wt_thread target, wt_fn fn, wt_cancel_fn cancel, void *arg);
 
 /* ------------------------------------------------------------------ serving */
 
-/* Runs every call and completion waiting in the calling thread's mailbox (and those that arrive while
- * it runs); does not block. Joins the thread if needed. Returns the number run (>= 0) or WT_EFULL.
- * Any thread (the browser runs it for you from the event loop). */
+/* Runs the calls and completions that were waiting in the calling thread's mailbox when it was called
+ * (a snapshot: what arrives meanwhile waits for the next poll, so a flood cannot keep it here); does
+ * not block. Joins the thread if needed. Returns the number run (>= 0), WT_EFULL, or WT_EDEPTH
+ * (nesting bound). Any thread (the browser runs it for you from the event loop). */
 int wt_thread_poll(void);
 
 /* Serving loop: blocks, running calls as they arrive, until until(until_arg) returns non-zero (checked
@@ -152,7 +184,7 @@ int wt_thread_poll(void);
  * timeout_ms passes (< 0: no timeout). `until` may be NULL: serve until the timeout. The host backend's stand-in for the UI thread's event loop; on
  * workers, "busy in library code" that still answers calls at once. Returns 0 when until() held,
  * WT_ETIMEDOUT, WT_EWOULDBLOCK on the browser's UI thread (it must return to its event loop instead),
- * WT_EFULL. */
+ * WT_EFULL, WT_EDEPTH (nesting bound). `until` runs on this thread and must not leave (WT_EINCALL). */
 int wt_thread_serve(int (*until)(void *until_arg), void *until_arg, int timeout_ms);
 
 /* ------------------------------------------------------------------ policy and stats */
@@ -180,7 +212,7 @@ typedef struct wt_proxying_stats {
   uint64_t mailbox_full;        /* calls refused with WT_EMAILBOX_FULL */
 } wt_proxying_stats;
 
-/* Snapshot of process-wide counters. Any thread; lock-free. `out` must not be NULL. */
+/* Snapshot of process-wide counters. Any thread; lock-free. `out` must not be NULL (asserts). */
 void wt_proxying_stats_get(wt_proxying_stats *out);
 
 #ifdef __cplusplus
