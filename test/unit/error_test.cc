@@ -49,6 +49,14 @@ TEST(Error, CapacityMessageNamesTheKnob) {
   EXPECT_NE(std::string(wt_strerror(WT_ETIMEDOUT)).find("timeout_ms"), std::string::npos);
 }
 
+TEST(Error, MessagesNameWhatReturnsThemAndTheKnob) {
+  // WT_EBUSY comes from wt_thread_adopt_ui (the pool reconfigures live): its message must say so.
+  EXPECT_NE(std::string(wt_strerror(WT_EBUSY)).find("wt_thread_adopt_ui"), std::string::npos);
+  EXPECT_NE(std::string(wt_strerror(WT_EDEPTH)).find("WT_PROXYING_MAX_DEPTH"), std::string::npos);
+  EXPECT_NE(std::string(wt_strerror(WT_EMAILBOX_FULL)).find("WT_PROXYING_MAILBOX_MAX"), std::string::npos);
+  EXPECT_NE(std::string(wt_strerror(WT_EINCALL)).find("wt_thread_leave"), std::string::npos);
+}
+
 TEST(Error, UnknownCodes) {
   EXPECT_STREQ(wt_strerror(12345), "unknown webthreads error");
   EXPECT_STREQ(wt_strerror(-9999), "unknown webthreads error");
