@@ -896,6 +896,30 @@ SelfState StateOfSelf() {
   return s;
 }
 
+// A thread that joins the registry, then runs body(its id) (which may wait for the test); the
+// constructor returns once it has joined.
+class Joined {
+ public:
+  explicit Joined(std::function<void(wt_thread)> body)
+      : body_(std::move(body)), th_([this] {
+          wt_thread me;
+          if (wt_thread_join(&me) != 0) abort();
+          id_ = me.bits;
+          ready_.Set();
+          body_(me);
+        }) {
+    if (!ready_.Wait()) abort();
+  }
+  wt_thread id() const { return wt_thread{id_.load()}; }
+  void Join() { th_.Join(); }
+
+ private:
+  std::function<void(wt_thread)> body_;
+  std::atomic<uint64_t> id_{0};
+  Event ready_;
+  Thread th_;  // last: starts after the fields above exist
+};
+
 // Waits (bounded) for a condition another thread makes true without calling this one.
 bool WaitFor(const std::function<bool()> &pred) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kHang);
@@ -972,21 +996,15 @@ TEST(ProxyingBoundary, LeaveWithUserCodeOnTheStackIsRefused) {
 // The cancel path of a post is user code too: leave refuses from there as well. The post is dropped
 // by the target's leave, which runs cancel on the leaving target.
 TEST(ProxyingBoundary, LeaveFromACancelFunctionIsRefused) {
-  Event joined, queued;
-  std::atomic<uint64_t> id{0};
+  Event queued;
   std::atomic<int> in_cancel{-999};
-  Thread target([&] {
-    wt_thread me;
-    ASSERT_EQ(wt_thread_join(&me), 0);
-    id = me.bits;
-    joined.Set();
+  Joined target([&](wt_thread) {
     ASSERT_TRUE(queued.Wait());
     EXPECT_EQ(wt_thread_leave(), 0);  // drops the post: its cancel runs here and tries to leave
   });
-  ASSERT_TRUE(joined.Wait());
   static std::atomic<int> *out;
   out = &in_cancel;
-  ASSERT_EQ(wt_post(wt_thread{id.load()}, Nop, [](void *) { *out = wt_thread_leave(); }, nullptr), 0);
+  ASSERT_EQ(wt_post(target.id(), Nop, [](void *) { *out = wt_thread_leave(); }, nullptr), 0);
   queued.Set();
   target.Join();
   EXPECT_EQ(in_cancel.load(), WT_EINCALL);
@@ -1079,15 +1097,10 @@ TEST(ProxyingBoundary, PthreadExitInsideAFunctionAnswersItsCallers) {
 // reaches the target's own catch; the caller gets WT_ECANCELED; the target's frames and `serving` are
 // restored, so it keeps serving and may leave.
 TEST(ProxyingBoundary, ExceptionThroughAFunctionAnswersItsCallerAndRestoresTheTarget) {
-  Event joined, caught;
-  std::atomic<uint64_t> id{0};
+  Event caught;
   std::atomic<bool> stop{false};
   SelfState after_catch;
-  Thread target([&] {
-    wt_thread me;
-    ASSERT_EQ(wt_thread_join(&me), 0);
-    id = me.bits;
-    joined.Set();
+  Joined target([&](wt_thread) {
     try {
       wt_thread_serve(nullptr, nullptr, kHang);
       ADD_FAILURE() << "serve returned instead of unwinding";
@@ -1098,8 +1111,7 @@ TEST(ProxyingBoundary, ExceptionThroughAFunctionAnswersItsCallerAndRestoresTheTa
     ServeUntil([&] { return stop.load(); });
     EXPECT_EQ(wt_thread_leave(), 0);
   });
-  ASSERT_TRUE(joined.Wait());
-  wt_thread t{id.load()};
+  wt_thread t = target.id();
   wt_result r;
   EXPECT_EQ(wt_call_sync(t, [](wt_call *, void *) -> int { throw std::runtime_error("boom"); }, nullptr, kHang, &r),
             WT_ECANCELED);
@@ -1146,24 +1158,17 @@ TEST(ProxyingBoundary, ExceptionThroughAFunctionAnswersItsCallerAndRestoresTheTa
 // while the flood is still going (before: only after the flood stopped).
 TEST(ProxyingBoundary, SyncCallerReturnsWhileItsMailboxIsFlooded) {
   Server target;
-  std::atomic<uint64_t> caller_id{0};
   std::atomic<bool> caller_returned{false}, flood_on{false};
   std::atomic<int> flood_timed_out{0};
-  Event joined;
-  Thread caller([&] {
-    wt_thread me;
-    ASSERT_EQ(wt_thread_join(&me), 0);
-    caller_id = me.bits;
-    joined.Set();
+  Joined caller([&](wt_thread) {
     while (!flood_on.load()) std::this_thread::yield();
     // Let the flood get ahead of this thread before it starts to wait.
     ASSERT_TRUE(WaitPendingSelf(200));
     EXPECT_EQ(wt_call_sync(target.id(), Nop, nullptr, kHang, nullptr), 0);
     caller_returned = true;
   });
-  ASSERT_TRUE(joined.Wait());
   Thread flooder([&] {
-    wt_thread to{caller_id.load()};
+    wt_thread to = caller.id();
     auto slow = [](wt_call *, void *) {  // ~20 µs each: the caller cannot empty its mailbox
       auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
       while (std::chrono::steady_clock::now() < end) {
@@ -1191,14 +1196,9 @@ TEST(ProxyingBoundary, SyncCallerReturnsWhileItsMailboxIsFlooded) {
 // Item 4: mailboxes are bounded. A thread that does not serve accepts WT_PROXYING_MAILBOX_MAX calls,
 // then refuses with WT_EMAILBOX_FULL (nothing queued, counted); once it serves, calls are accepted again.
 TEST(ProxyingBoundary, FullMailboxRefusesWithEMAILBOX_FULL) {
-  Event joined, full, served;
-  std::atomic<uint64_t> id{0};
+  Event full, served;
   std::atomic<int> ran{0};
-  Thread t([&] {
-    wt_thread me;
-    ASSERT_EQ(wt_thread_join(&me), 0);
-    id = me.bits;
-    joined.Set();
+  Joined t([&](wt_thread) {
     ASSERT_TRUE(full.Wait());
     int n = 0;
     for (int r; (r = wt_thread_poll()) > 0;) n += r;
@@ -1206,8 +1206,7 @@ TEST(ProxyingBoundary, FullMailboxRefusesWithEMAILBOX_FULL) {
     served.Set();
     ServeUntil([&] { return ran.load() == (int)wt__proxying_mailbox_max() + 1; });
   });
-  ASSERT_TRUE(joined.Wait());
-  wt_thread to{id.load()};
+  wt_thread to = t.id();
   const unsigned max = wt__proxying_mailbox_max();
   auto count = [](wt_call *, void *p) { ++*static_cast<std::atomic<int> *>(p); return 0; };
   uint64_t full_before = Stats().mailbox_full;
@@ -1228,14 +1227,9 @@ TEST(ProxyingBoundary, FullMailboxRefusesWithEMAILBOX_FULL) {
 // itself, on its own thread, with WT_ECANCELED, exactly once; a call not started yet is withdrawn
 // and never runs; one already running finishes and its completion is dropped (not run twice).
 TEST(ProxyingBoundary, AsyncCallerThatLeavesFirstRunsDoneWithECANCELED) {
-  Event target_joined, release_target, started, finish;
-  std::atomic<uint64_t> tid{0};
+  Event release_target, started, finish;
   std::atomic<int> fn_ran{0};
-  Thread target([&] {
-    wt_thread me;
-    ASSERT_EQ(wt_thread_join(&me), 0);
-    tid = me.bits;
-    target_joined.Set();
+  Joined target([&](wt_thread) {
     ASSERT_TRUE(release_target.Wait());
     while (fn_ran.load() < 1) {
       if (wt_thread_poll() < 0) break;
@@ -1243,8 +1237,7 @@ TEST(ProxyingBoundary, AsyncCallerThatLeavesFirstRunsDoneWithECANCELED) {
     }
     ServeUntil([&] { return true; });
   });
-  ASSERT_TRUE(target_joined.Wait());
-  wt_thread t{tid.load()};
+  wt_thread t = target.id();
   struct Done { std::atomic<int> runs{0}, status{-999}; pthread_t on{}; char msg[WT_CALL_MESSAGE_MAX] = ""; };
   Done withdrawn, discarded;
   auto record = [](const wt_result *r, void *p) {
@@ -1350,22 +1343,15 @@ TEST(ProxyingBoundary, DeepNestingGivesEDEPTHNotAStackOverflow) {
 // Item 7 (host backend, whose idle wake-ups are observable): a wake-up that fails is retried by the
 // next send to the same thread, and by a sync caller waiting for it; each failure is counted.
 TEST(ProxyingBoundary, FailedWakeUpIsRetried) {
-  Event joined;
-  std::atomic<uint64_t> id{0};
   std::atomic<int> ran{0};
   std::atomic<bool> stop{false};
-  Thread idle([&] {  // an "event loop": runs its mailbox only when woken through the backend
-    wt_thread me;
-    ASSERT_EQ(wt_thread_join(&me), 0);
-    id = me.bits;
-    joined.Set();
+  Joined idle([&](wt_thread) {  // an "event loop": runs its mailbox only when woken through the backend
     while (!stop.load()) {
       if (wt__proxying_wait_notified(kHang) != 0) break;
       wt_thread_poll();
     }
   });
-  ASSERT_TRUE(joined.Wait());
-  wt_thread t{id.load()};
+  wt_thread t = idle.id();
   auto count = [](wt_call *, void *p) { ++*static_cast<std::atomic<int> *>(p); return 0; };
   uint64_t failed_before = Stats().wakeups_failed;
   wt__proxying_fail_wakes(1);
@@ -1463,18 +1449,12 @@ TEST(ProxyingBoundary, JsUnwindInsideAFunctionAnswersItsCallers) {
 // Item 6 (JS): a wtProxying.callAsync whose thread leaves before the completion settles with
 // WT_ECANCELED on that thread, and nothing stays in the realm's pending map.
 TEST(ProxyingBoundary, JsCallAsyncSettlesWhenItsThreadLeaves) {
-  Event joined, release;
-  std::atomic<uint64_t> tid{0};
+  Event release;
   std::atomic<int> fn_ran{0};
-  Thread target([&] {
-    wt_thread me;
-    ASSERT_EQ(wt_thread_join(&me), 0);
-    tid = me.bits;
-    joined.Set();
+  Joined target([&](wt_thread) {
     ASSERT_TRUE(release.Wait());
     wt_thread_poll();
   });
-  ASSERT_TRUE(joined.Wait());
   struct Out { int status = -999, settled = 0, pending_after = -1; } out;
   static std::atomic<int> *ran;
   ran = &fn_ran;
@@ -1486,7 +1466,7 @@ TEST(ProxyingBoundary, JsCallAsyncSettlesWhenItsThreadLeaves) {
         HEAP32[out >> 2] = r.status;
         Atomics.store(HEAP32, (out >> 2) + 1, 1);
       });
-    }, (uint32_t)(tid.load() & 0xffffffffu), (uint32_t)(tid.load() >> 32), &out, fp);
+    }, (uint32_t)(target.id().bits & 0xffffffffu), (uint32_t)(target.id().bits >> 32), &out, fp);
     EXPECT_EQ(wt_thread_leave(), 0);
     out.pending_after = EM_ASM_INT({ return Object.keys(wtProxying.pending).length; });
   });
