@@ -528,7 +528,8 @@ static int configure_main(void) {
 // Rounds of 4 creator threads, started by the UI thread, each running `iters` iterations of: create
 // 1-4 short threads (16 KB stacks) and join them, with the pool capped at 8 Workers, so creations
 // keep hitting the cap (EAGAIN). A creator that gets EAGAIN joins the threads it holds first (they
-// hold Workers) and then retries: with 4 creators and 8 Workers every creator always gets on. The UI
+// hold Workers) and then retries (holding none: once the pool shows a free Worker, at most 2 ms
+// later): with 4 creators and 8 Workers every creator always gets on. The UI
 // thread watches each creator's progress counter; a creator that makes none for CR_STALL_MS (far
 // beyond any create or join here: microseconds, a Worker boot at most) is stuck, e.g. on a lost
 // answer to its proxied pthread_create (docs/pool.md, "pthread_create from a worker"), and the run
@@ -558,6 +559,11 @@ static struct {
 } cr;
 
 static void *caprace_child(void *arg) { return arg; }
+
+static int caprace_room(const struct wt_pool_stats *s, void *ctx) {
+  (void)ctx;
+  return s->spare > 0 || s->total < 8;
+}
 
 // Fault injection hooks (test/pool/inject_proxy_race.c in wt_pool_wasm_inject; no-ops here).
 __attribute__((weak)) void wt_test_inject_before_create(void) {}
@@ -599,6 +605,9 @@ static void *caprace_creator(void *arg) {
       }
       if (rc != EAGAIN) { atomic_store(&c->fail, rc); return NULL; }
       atomic_fetch_add(&c->eagain, 1);
+      // Holding nothing: retry once a Worker is free (a spare, or room under max), or after 2 ms.
+      struct wt_pool_stats st;
+      if (!held) wait_for(caprace_room, NULL, 2.0, &st);
       // At the cap: give back the Workers this creator holds, then retry the rest.
       for (int j = 0; j < held; j++) {
         void *r;
