@@ -35,8 +35,11 @@ static void spin_ms(double ms) {
 
 int __real_pthread_mutex_lock(pthread_mutex_t *m);
 int __wrap_pthread_mutex_lock(pthread_mutex_t *m) {
+  // Every lock of the program comes here, some before a Worker's thread has its TLS: look at `arm`
+  // only for a mutex on a creator's stack, which only that creator (or the UI thread) locks.
   uintptr_t a = (uintptr_t)m;
-  if (arm && a >= emscripten_stack_get_end() && a < emscripten_stack_get_base()) {
+  if (wt_test_on_creator_stack(m) && !emscripten_is_main_runtime_thread() && arm &&
+      a >= emscripten_stack_get_end() && a < emscripten_stack_get_base()) {
     arm = 0;
     spin_ms(0.3);
   }
