@@ -15,6 +15,10 @@
 //                    finds its Worker's realm reset (wtPoolOnRealmReset hooks, pool_test_lib.js) exactly
 //                    once per earlier thread there, and at least one realm is reused.
 //   configure        wt_pool_configure() from main before the first thread applies; after it, EBUSY.
+//   caprace R [I] [B] (config max=8) R rounds of 4 creator threads started by the UI thread, each running
+//                    I (1,500) iterations of create 1-4 short threads (16 KB stacks) and join them, at
+//                    the cap (EAGAIN: join what you hold, retry), beside B spinning Workers (load); a
+//                    creator without progress for 10 s fails the run, naming it and its stuck proxy.
 //   config           prints the settings in force (tests of the JS config object).
 // The UI thread checks `created - retired == total` on every snapshot it takes (a 1 ms interval) and
 // the worker scenarios check it after every step. Ends with "POOL <scenario> ok ..." or "FAIL: ...".
@@ -25,6 +29,7 @@
 #include <emscripten/emscripten.h>
 #include <emscripten/eventloop.h>
 #include <emscripten/proxying.h>
+#include <emscripten/stack.h>
 #include <emscripten/threading.h>
 #include <errno.h>
 #include <malloc.h>
@@ -36,7 +41,7 @@
 #include <string.h>
 
 static const char *scenario;
-static int arg_n, arg_w;
+static int arg_n, arg_w, arg_b;
 static long keepalive_timer;
 static atomic_int observations, imbalances;
 
@@ -519,12 +524,254 @@ static int configure_main(void) {
   return 0;
 }
 
+// ------------------------------------------------------------------ caprace (UI thread drives)
+// Rounds of 4 creator threads, started by the UI thread, each running `iters` iterations of: create
+// 1-4 short threads (16 KB stacks) and join them, with the pool capped at 8 Workers, so creations
+// keep hitting the cap (EAGAIN). A creator that gets EAGAIN joins the threads it holds first (they
+// hold Workers) and then retries (holding none: once the pool shows a free Worker, at most 2 ms
+// later): with 4 creators and 8 Workers every creator always gets on. The UI
+// thread watches each creator's progress counter; a creator that makes none for CR_STALL_MS (far
+// beyond any create or join here: microseconds, a Worker boot at most) is stuck, e.g. on a lost
+// answer to its proxied pthread_create (docs/pool.md, "pthread_create from a worker"), and the run
+// ends with a FAIL line naming it, what its stack shows of emscripten's sync proxy if it waits in one,
+// and whether waking every futex word of its stack frees it.
+
+#define CR_CREATORS 4
+#define CR_STALL_MS 10000.0
+
+struct cr_creator {
+  atomic_int progress; // bumped each time pthread_create or pthread_join returns
+  atomic_int where;    // 0 running, 1 in pthread_create, 2 in pthread_join, 3 finished
+  atomic_int iter;
+  atomic_int fail;     // 0, or the errno of an unexpected pthread_create / join failure
+  atomic_llong creates, eagain;
+  atomic_uintptr_t self, stack_lo, stack_hi;
+  int seen_progress;   // UI thread
+  double seen_at;      // UI thread
+};
+
+static struct {
+  int rounds, iters, round, finished, burners, stuck;
+  double t0;
+  pthread_t t[CR_CREATORS];
+  int joined[CR_CREATORS];
+  struct cr_creator c[CR_CREATORS];
+} cr;
+
+static void *caprace_child(void *arg) { return arg; }
+
+static int caprace_room(const struct wt_pool_stats *s, void *ctx) {
+  (void)ctx;
+  return s->spare > 0 || s->total < 8;
+}
+
+// Fault injection hooks (test/pool/inject_proxy_race.c in wt_pool_wasm_inject; no-ops here).
+__attribute__((weak)) void wt_test_inject_before_create(void) {}
+__attribute__((weak)) void wt_test_inject_after_create(void) {}
+
+// Any thread: whether p lies on the stack of one of this round's creators.
+int wt_test_on_creator_stack(const void *p) {
+  uintptr_t a = (uintptr_t)p;
+  for (int i = 0; i < CR_CREATORS; i++)
+    if (a >= atomic_load(&cr.c[i].stack_lo) && a < atomic_load(&cr.c[i].stack_hi)) return 1;
+  return 0;
+}
+
+static void *caprace_creator(void *arg) {
+  struct cr_creator *c = arg;
+  atomic_store(&c->self, (uintptr_t)pthread_self());
+  atomic_store(&c->stack_lo, (uintptr_t)emscripten_stack_get_end());
+  atomic_store(&c->stack_hi, (uintptr_t)emscripten_stack_get_base());
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 16 * 1024);
+  unsigned seed = 2654435761u * (unsigned)(c - cr.c + 1) + (unsigned)cr.round * 40503u;
+  for (int i = 0; i < cr.iters; i++) {
+    atomic_store(&c->iter, i);
+    seed = seed * 1103515245u + 12345u;
+    int k = 1 + (int)((seed >> 16) % 4), held = 0;
+    pthread_t t[4];
+    while (held < k) {
+      atomic_store(&c->where, 1);
+      wt_test_inject_before_create();
+      int rc = pthread_create(&t[held], &attr, caprace_child, (void *)(intptr_t)(held + 1));
+      wt_test_inject_after_create();
+      atomic_store(&c->where, 0);
+      atomic_fetch_add(&c->progress, 1);
+      if (rc == 0) {
+        held++;
+        atomic_fetch_add(&c->creates, 1);
+        continue;
+      }
+      if (rc != EAGAIN) { atomic_store(&c->fail, rc); return NULL; }
+      atomic_fetch_add(&c->eagain, 1);
+      // Holding nothing: retry once a Worker is free (a spare, or room under max), or after 2 ms.
+      struct wt_pool_stats st;
+      if (!held) wait_for(caprace_room, NULL, 2.0, &st);
+      // At the cap: give back the Workers this creator holds, then retry the rest.
+      for (int j = 0; j < held; j++) {
+        void *r;
+        atomic_store(&c->where, 2);
+        int jr = pthread_join(t[j], &r);
+        atomic_store(&c->where, 0);
+        atomic_fetch_add(&c->progress, 1);
+        if (jr || r != (void *)(intptr_t)(j + 1)) { atomic_store(&c->fail, jr ? jr : -1); return NULL; }
+      }
+      k -= held;
+      held = 0;
+    }
+    for (int j = 0; j < held; j++) {
+      void *r;
+      atomic_store(&c->where, 2);
+      int jr = pthread_join(t[j], &r);
+      atomic_store(&c->where, 0);
+      atomic_fetch_add(&c->progress, 1);
+      if (jr || r != (void *)(intptr_t)(j + 1)) { atomic_store(&c->fail, jr ? jr : -1); return NULL; }
+    }
+  }
+  pthread_attr_destroy(&attr);
+  atomic_store(&c->where, 3);
+  return NULL;
+}
+
+// UI thread, on a stall: what the stuck creator's stack holds of the emscripten_proxy_sync it waits in
+// (emscripten 3.1.69, system/lib/pthread/proxying.c; wasm32 layouts): the proxied_js_func_t
+// {funcIndex, emAsmAddr, callingThread, numArgs, argBuffer, ...} of _emscripten_run_on_main_thread_js,
+// the task {func, cancel, arg = &f} and the em_proxying_ctx {func, arg = &task, kind = SYNC,
+// sync.state, sync.mutex (24 bytes), sync.cond (48 bytes)}; the cond's _c_head/_c_tail are its words
+// 1 and 5, _c_lock word 8 (musl). A frame of the cond wait is {prev, next, state, barrier, notify}
+// with barrier 2 while the waiter sleeps.
+static void caprace_dump(struct cr_creator *c) {
+  uint32_t self = (uint32_t)atomic_load(&c->self);
+  uint32_t *lo = (uint32_t *)atomic_load(&c->stack_lo), *hi = (uint32_t *)atomic_load(&c->stack_hi);
+  for (uint32_t *f = lo; f + 8 < hi; f++) {
+    if (f[1] != 0 || f[2] != self || f[3] != 8) continue; // 4 proxied args, two words each (WASM_BIGINT)
+    for (uint32_t *t = lo; t + 3 < hi; t++) {
+      if (t[2] != (uint32_t)(uintptr_t)f || t[1] != 0) continue;
+      for (uint32_t *x = lo; x + 24 < hi; x++) {
+        if (x[1] != (uint32_t)(uintptr_t)t || x[2] != 0) continue;
+        uint32_t *cond = x + 10;
+        printf("caprace: stuck creator's sync proxy: ctx %p state=%u (0 pending, 1 done, 2 canceled) mutex_lock=%u "
+               "cond head=%#x tail=%#x lock=%u\n", (void *)x, x[3], x[5], cond[1], cond[5], cond[8]);
+        for (uint32_t *w = lo; w + 5 < (uint32_t *)x; w++)
+          if (w[3] == 2 && w[2] <= 2 && w[4] == 0 && w[0] == 0 && w[1] == 0 && (uintptr_t)w > (uintptr_t)lo + 64)
+            printf("caprace:   cond wait node candidate %p state=%u barrier=%u (on the cond's list: %s)\n", (void *)w,
+                   w[2], w[3], (cond[1] == (uint32_t)(uintptr_t)w || cond[5] == (uint32_t)(uintptr_t)w) ? "yes" : "no");
+      }
+    }
+  }
+}
+
+static void caprace_round(void);
+
+static void caprace_report(void) {
+  long long creates = 0, eagain = 0;
+  for (int i = 0; i < CR_CREATORS; i++) creates += atomic_load(&cr.c[i].creates), eagain += atomic_load(&cr.c[i].eagain);
+  struct wt_pool_stats st = observe();
+  if (st.peak > 8) { printf("FAIL: caprace: peak %d above max 8\n", st.peak); finish(1); return; }
+  if (atomic_load(&imbalances)) { printf("FAIL: caprace: stats imbalance seen\n"); finish(1); return; }
+  printf("POOL caprace ok rounds=%d creators=%d iterations=%d threads=%lld eagain=%lld peak=%d created=%llu ms=%.0f\n",
+         cr.rounds, CR_CREATORS, cr.iters, creates, eagain, st.peak, st.created, emscripten_get_now() - cr.t0);
+  finish(0);
+}
+
+// UI thread, 500 ms after a stalled creator's stack was woken: ends the run.
+static void caprace_after_wake(void *unused) {
+  (void)unused;
+  struct cr_creator *c = &cr.c[cr.stuck];
+  printf("caprace: waking every futex word of creator %d's stack %s\n", cr.stuck,
+         atomic_load(&c->progress) != c->seen_progress ? "let it go on" : "did not free it");
+  finish(1);
+}
+
+// UI thread: joins finished creators (it may not block: pthread_tryjoin_np), watches the others.
+static void caprace_step(void *unused) {
+  (void)unused;
+  double now = emscripten_get_now();
+  for (int i = 0; i < CR_CREATORS; i++) {
+    struct cr_creator *c = &cr.c[i];
+    if (cr.joined[i]) continue;
+    int fail = atomic_load(&c->fail);
+    if (fail) {
+      printf("FAIL: caprace: round %d creator %d: %s at iteration %d\n", cr.round, i,
+             fail < 0 ? "a joined thread returned the wrong value" : strerror(fail), atomic_load(&c->iter));
+      finish(1);
+      return;
+    }
+    if (pthread_tryjoin_np(cr.t[i], NULL) == 0) {
+      cr.joined[i] = 1;
+      cr.finished++;
+      continue;
+    }
+    int p = atomic_load(&c->progress);
+    if (p != c->seen_progress) {
+      c->seen_progress = p;
+      c->seen_at = now;
+    } else if (now - c->seen_at > CR_STALL_MS) {
+      int where = atomic_load(&c->where);
+      printf("FAIL: caprace: round %d of %d: creator %d stuck for %.0f ms in %s at iteration %d (threads %lld, "
+             "EAGAIN %lld)\n", cr.round, cr.rounds, i, now - c->seen_at,
+             where == 1 ? "pthread_create" : where == 2 ? "pthread_join" : where == 3 ? "its exit" : "its loop",
+             atomic_load(&c->iter), atomic_load(&c->creates), atomic_load(&c->eagain));
+      if (where == 1) caprace_dump(c);
+      // Whether a lost futex wake-up is all that is missing: wake every word of its stack.
+      for (uint32_t *w = (uint32_t *)atomic_load(&c->stack_lo); w < (uint32_t *)atomic_load(&c->stack_hi); w++)
+        emscripten_futex_wake(w, INT32_MAX);
+      cr.stuck = i;
+      emscripten_set_timeout(caprace_after_wake, 500, NULL);
+      return;
+    }
+  }
+  if (cr.finished < CR_CREATORS) { emscripten_set_timeout(caprace_step, 20, NULL); return; }
+  if (cr.round < cr.rounds) caprace_round();
+  else caprace_report();
+}
+
+static void caprace_round(void) {
+  cr.round++;
+  cr.finished = 0;
+  double now = emscripten_get_now();
+  for (int i = 0; i < CR_CREATORS; i++) {
+    struct cr_creator *c = &cr.c[i];
+    atomic_store(&c->where, 0);
+    atomic_store(&c->iter, 0);
+    c->seen_progress = atomic_load(&c->progress);
+    c->seen_at = now;
+    cr.joined[i] = 0;
+    int rc = pthread_create(&cr.t[i], NULL, caprace_creator, c);
+    if (rc) { printf("FAIL: caprace: round %d: creator %d: pthread_create: %s\n", cr.round, i, strerror(rc)); finish(1); return; }
+  }
+  emscripten_set_timeout(caprace_step, 20, NULL);
+}
+
+static int caprace_main(void) {
+  wt_pool_config cfg;
+  wt_pool_get_config(&cfg);
+  if (cfg.max != 8) { printf("FAIL: caprace: run with {\"pool\":{\"max\":8,...}} (max is %d)\n", cfg.max); return 1; }
+  cr.rounds = arg_n > 0 ? arg_n : 1;
+  cr.iters = arg_w > 0 ? arg_w : 1500;
+  cr.burners = arg_b;
+  // Load: plain Workers outside the pool that spin, so the page's threads share the cores with
+  // something else (the hang needs a thread to be preempted at the wrong moment).
+  if (cr.burners > 0) EM_ASM({
+    var src = 'for (;;) {}';
+    for (var i = 0; i < $0; i++) {
+      if (typeof process == 'object' && typeof require == 'function') new (require('worker_threads').Worker)(src, { eval: true }).unref();
+      else new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+    }
+  }, cr.burners);
+  cr.t0 = emscripten_get_now();
+  caprace_round();
+  return -1; // stay in the event loop
+}
+
 // ------------------------------------------------------------------ main
 
 int main(int argc, char **argv) {
   scenario = argc > 1 ? argv[1] : "";
   arg_n = argc > 2 ? atoi(argv[2]) : 0;
   arg_w = argc > 3 ? atoi(argv[3]) : 0;
+  arg_b = argc > 4 ? atoi(argv[4]) : 0;
   emscripten_runtime_keepalive_push();
   keepalive_timer = emscripten_set_interval(tick, 1, NULL); // also observes stats from the UI thread
   void *(*driver)(void *) = NULL;
@@ -541,13 +788,14 @@ int main(int argc, char **argv) {
   else if (!strcmp(scenario, "cap")) rc = cap_main();
   else if (!strcmp(scenario, "ui")) rc = ui_main();
   else if (!strcmp(scenario, "configure")) rc = configure_main();
+  else if (!strcmp(scenario, "caprace")) rc = caprace_main();
   else if (!strcmp(scenario, "config")) {
     wt_pool_config c;
     wt_pool_get_config(&c);
     printf("POOL config initial=%d spare=%d max=%d idle_timeout_ms=%d\n", c.initial, c.spare, c.max, c.idle_timeout_ms);
     rc = 0;
   } else {
-    printf("usage: pool_wasm burst|churn|retire|reset|cap|ui|configure|config [N]\n");
+    printf("usage: pool_wasm burst|churn|retire|reset|cap|caprace|ui|configure|config [N]\n");
     rc = 2;
   }
   if (driver) {

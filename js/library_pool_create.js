@@ -1,0 +1,24 @@
+// webthreads JS library: pthread_create from a worker thread (C side: pool/create.c).
+//
+// Emscripten 3.1.69's __pthread_create_js sends a worker's pthread_create to the UI thread through
+// $pthreadCreateProxied, a `__proxy: 'sync'` function: emscripten_proxy_sync, whose completion can
+// leave the creator waiting forever (pool/create.c, docs/pool.md). This replaces $pthreadCreateProxied
+// (user libraries merge after emscripten's, so ours is the one linked) with a call into
+// wt__pool_create_proxied, which runs the same __pthread_create_js on the UI thread and waits on a
+// completion word instead. Nothing else of emscripten's is changed; the UI side is still
+// __pthread_create_js (spawnThread -> the pool's take), whatever library wraps it.
+#if PTHREADS
+addToLibrary({
+  // Worker threads only (__pthread_create_js calls it when ENVIRONMENT_IS_PTHREAD). An empty __proxy
+  // replaces emscripten's 'sync': this function runs on the creator itself.
+  $pthreadCreateProxied__proxy: '',
+  $pthreadCreateProxied__deps: ['wt__pool_create_proxied'],
+  $pthreadCreateProxied: (pthread_ptr, attr, startRoutine, arg) =>
+    _wt__pool_create_proxied(pthread_ptr, attr, startRoutine, arg),
+
+  // UI thread, from wt__pool_create_proxied's task: the create itself.
+  wt__js_pool_create_on_ui__deps: ['__pthread_create_js'],
+  wt__js_pool_create_on_ui: (pthread_ptr, attr, startRoutine, arg) =>
+    ___pthread_create_js(pthread_ptr, attr, startRoutine, arg),
+});
+#endif
