@@ -25,13 +25,15 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "common/wait.h"
+
 /* js/library_pool_create.js, UI thread: emscripten's __pthread_create_js there (spawnThread). */
 int wt__js_pool_create_on_ui(uintptr_t pthread_ptr, uintptr_t attr, uintptr_t start_routine, uintptr_t arg);
 
 struct create_call {
   uintptr_t pthread_ptr, attr, start_routine, arg;
   int result;
-  atomic_int done;
+  _Atomic uint32_t done;
 };
 
 /* UI thread (system queue task). */
@@ -43,7 +45,7 @@ static void create_on_ui(void *p) {
    * most wakes spuriously, which every futex user tolerates), and wakes every waiter so that no
    * other waiter on the word (e.g. a stale Atomics.waitAsync) can take the creator's wake-up. */
   atomic_store_explicit(&c->done, 1, memory_order_release);
-  emscripten_futex_wake(&c->done, INT_MAX);
+  wt__wake(&c->done, INT_MAX);
 }
 
 /* Worker thread, from __pthread_create_js (js/library_pool_create.js's pthreadCreateProxied):
@@ -54,7 +56,8 @@ EMSCRIPTEN_KEEPALIVE int wt__pool_create_proxied(uintptr_t pthread_ptr, uintptr_
   if (!emscripten_proxy_async(emscripten_proxy_get_system_queue(), emscripten_main_runtime_thread_id(),
                               create_on_ui, &c))
     return EAGAIN; /* the UI thread's mailbox is closed: the runtime is exiting */
-  while (!atomic_load_explicit(&c.done, memory_order_acquire)) emscripten_futex_wait(&c.done, 0, INFINITY);
+  /* The one wait function (common/wait.h); no spin: the answer needs a trip through the UI thread. */
+  while (!atomic_load_explicit(&c.done, memory_order_acquire)) wt__wait(&c.done, 0, -1, 0);
   return c.result;
 }
 #endif
