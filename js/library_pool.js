@@ -69,6 +69,19 @@ var WtPoolLibrary = {
     Atomics.store(HEAP32, {{{ getHeapOffset('waitingAsync', 'i32') }}}, 1);
   },
 
+  // Worker realm, on the exiting thread (pool/pool.c's thread-exit TSD destructor, inside
+  // emscripten's _emscripten_thread_exit, before the thread is marked exited): releases the realm's
+  // waiter now, while the pthread block it watches is still this thread's. Once a joiner (or the UI
+  // thread) has freed the block, malloc can put another thread's futex word there, and a waiter left
+  // armed would swallow a single-waiter wake (notify count 1) meant for it.
+  wt__js_pool_thread_exit__deps: ['$wtMailboxArmed'],
+  wt__js_pool_thread_exit: () => {
+    var p = wtMailboxArmed;
+    if (!p) return;
+    wtMailboxArmed = 0;
+    Atomics.notify(HEAP32, {{{ getHeapOffset('p', 'i32') }}}, 1);
+  },
+
   // Replaces emscripten's version: a joined (or exiting detached) thread's Worker is handed back
   // through pool/pool.c's lock-free return set, which the UI thread drains at every take, instead of
   // only by a postMessage that create/join loops outrun (stock emscripten over-grows there). The
@@ -93,7 +106,7 @@ var WtPoolLibrary = {
 
   $wtPool__deps: ['$PThread', '$terminateWorker', '$cleanupThread', 'wt__js_pool_pop_return', 'wt__js_pool_publish', 'wt__js_pool_resolve',
                   'wt_strerror', 'wt_err_name', '$stackSave', '$stackAlloc', '$stackRestore',
-                  '$UTF8ToString'],
+                  '$UTF8ToString', 'wt__js_pool_thread_start', 'wt__js_pool_free_refused', '$spawnThread'],
   $wtPool__postset: 'wtPool.install();',
   $wtPool: {
     // Settings in force (resolved; see pool.h). Replaced by the JS config object at start-up.
@@ -109,17 +122,23 @@ var WtPoolLibrary = {
           if (used) wtPool.resetRealm();
           used = true;
           initTLS();
+          _wt__js_pool_thread_start(); // arms the thread-exit hook (wt__js_pool_thread_exit)
         };
         return;
       }
       if (ENVIRONMENT_IS_WORKER) return; // not the UI thread (e.g. PROXY_TO_WORKER): leave emscripten's pool
       wtPool.all = new Set();
       wtPool.nextId = 1;
-      wtPool.started = false;   // a take has happened: wt_pool_configure() is too late
+      wtPool.started = false;   // a take has happened (informational; configure works at any time)
       wtPool.stopped = false;
       wtPool.misses = 0;        // takes that found no loaded spare since the last one that did
       wtPool.draining = false;  // inside drain(): giveBack leaves publishing to drain
-      wtPool.capLogged = false;
+      wtPool.capLogAt = 0;      // when the last cap line (first or summary) was logged
+      wtPool.capQuiet = 0;      // refusals since that line
+      wtPool.capTimer = 0;
+      wtPool.refused = 0;       // every refusal at max (stats)
+      wtPool.refusedBlocks = []; // refused threads' blocks to free (see __pthread_create_js)
+      wtPool.freeTimer = 0;
       wtPool.created = 0; wtPool.retired = 0; wtPool.peak = 0;
       wtPool.bootLast = 0; wtPool.bootSum = 0; wtPool.bootCount = 0; wtPool.bootMax = 0;
       wtPool.topUpTimer = 0; wtPool.retireTimer = 0;
@@ -131,7 +150,12 @@ var WtPoolLibrary = {
       PThread.loadWasmModuleToWorker = (w) => wtPool.load(w, origLoad);
       PThread.getNewWorker = () => wtPool.take();
       PThread.returnWorkerToPool = (w) => wtPool.giveBack(w, origReturn);
-      PThread.terminateAllThreads = () => { wtPool.stop(); return origTerminateAll(); };
+      PThread.terminateAllThreads = () => {
+        wtPool.stop();
+        var r = origTerminateAll();
+        for (var w of wtPool.all) wtPool.quiet(w);
+        return r;
+      };
       // At runtime init (C callable, module compiled); main() runs in the same task, before any timer,
       // so the pre-warm never delays it.
       addOnInit(() => { wtPool.readConfig(); wtPool.publish(); wtPool.scheduleTopUp(); });
@@ -159,20 +183,26 @@ var WtPoolLibrary = {
       stackRestore(sp);
       if (rc) {
         var name = names[k - 1] ?? '?';
-        err(`webthreads: pool: Module.webthreads.pool rejected: knob ${name}=${JSON.stringify(p[name])}: ` +
+        var shown = typeof p[name] == 'number' ? String(p[name]) : JSON.stringify(p[name]); // Infinity, not null
+        err(`webthreads: pool: Module.webthreads.pool rejected: knob ${name}=${shown}: ` +
             `WT_${UTF8ToString(_wt_err_name(rc))}: ${UTF8ToString(_wt_strerror(rc))}; using the defaults`);
         return;
       }
       wtPool.cfg = { initial: r[0], spare: r[1], max: r[2], idleTimeoutMs: r[3] };
     },
 
-    // wt_pool_configure(), on the UI thread (sync proxy). Values are resolved and valid.
+    // wt_pool_configure(), on the UI thread (sync proxy), at any time. Values are resolved and valid.
     configure(initial, spare, max, idleTimeoutMs) {
-      if (wtPool.started) return -10; // WT_EBUSY
       wtPool.cfg = { initial, spare, max, idleTimeoutMs };
       var U = PThread.unusedWorkers;
-      // Shrink to the new max: nothing is assigned yet, so every Worker is in unusedWorkers.
-      while (wtPool.all.size > max && U.length) wtPool.retire(U[0]);
+      // Shrink to the new max with unassigned Workers only (booting ones first, then the longest
+      // idle): an assigned Worker is never in unusedWorkers. Workers beyond max that run threads
+      // retire when they come back (giveBack); meanwhile takes cannot boot (total >= max).
+      wtPool.drain(false);
+      while (wtPool.all.size > max && U.length) {
+        var i = U.findIndex((x) => !x.loaded);
+        wtPool.retire(U[i >= 0 ? i : 0]);
+      }
       if (wtPool.retireTimer) { clearTimeout(wtPool.retireTimer); wtPool.retireTimer = 0; }
       wtPool.scheduleRetire();
       wtPool.scheduleTopUp();
@@ -221,11 +251,10 @@ var WtPoolLibrary = {
 
     load(w, origLoad) {
       w.wtBootStart = performance.now();
-      var p = origLoad(w); // sets w.onmessage; ours listens beside it
-#if ENVIRONMENT_MAY_BE_NODE
-      if (ENVIRONMENT_IS_NODE) w.on('message', (d) => { if (d && d.wtDrain) wtPool.drain(); }); else
-#endif
-      w.addEventListener('message', (e) => { if (e.data && e.data.wtDrain) wtPool.drain(); });
+      var p = origLoad(w); // sets w.onmessage (node: its 'message' listener calls w.onmessage too)
+      // The pool's own messages (no `cmd`) are taken here, before emscripten's handler sees them.
+      var onmessage = w.onmessage;
+      w.onmessage = (e) => { if (e['data'] && e['data'].wtDrain) wtPool.drain(); else onmessage(e); };
       return p.then((loaded) => {
         if (!wtPool.all.has(w)) return loaded; // retired or stopped meanwhile
         var ms = performance.now() - w.wtBootStart;
@@ -263,11 +292,7 @@ var WtPoolLibrary = {
         i = U.findIndex((x) => !x.loaded);
         if (i < 0) {
           if (wtPool.all.size >= wtPool.cfg.max) {
-            if (!wtPool.capLogged) {
-              wtPool.capLogged = true;
-              err(`webthreads: pool: pthread_create refused with EAGAIN: all ${wtPool.cfg.max} Workers are busy; ` +
-                  `raise the pool's max (wt_pool_config.max, JS Module.webthreads.pool.max) or join threads first`);
-            }
+            wtPool.refuse();
             wtPool.publish();
             return undefined;
           }
@@ -287,7 +312,7 @@ var WtPoolLibrary = {
     giveBack(w, origReturn) {
       origReturn(w);
       w.wtIdleSince = performance.now();
-      wtPool.capLogged = false;
+      if (wtPool.all.size > wtPool.cfg.max) wtPool.retire(w); // max was lowered while it ran
       wtPool.scheduleRetire();
       if (!wtPool.draining) wtPool.publish();
     },
@@ -311,14 +336,68 @@ var WtPoolLibrary = {
       if (i >= 0) U.splice(i, 1);
       wtPool.all.delete(w);
       terminateWorker(w);
+      wtPool.quiet(w, true);
       wtPool.retired++;
+    },
+
+    // After terminateWorker(w): a message already on its way is dropped silently instead of reaching
+    // emscripten's "command from terminated worker" stub (ASSERTIONS builds): a pool message (a
+    // joiner's drain wake-up, no `cmd`) always; with `all`, any (a Worker the pool retired on purpose,
+    // e.g. its "loaded" when it was still booting).
+    quiet(w, all) {
+      var stub = w.onmessage;
+      w.onmessage = (e) => { if (!all && !(e['data'] && e['data'].wtDrain)) stub(e); };
+    },
+
+    // take() at max: pthread_create gets EAGAIN. The first refusal logs one line; later ones are
+    // counted and summarised in at most one line per ~10 s (a program that retries at the cap would
+    // otherwise print a line per try). A refusal 10 s after the last line starts over.
+    refuse() {
+      var now = performance.now(), max = wtPool.cfg.max;
+      wtPool.refused++;
+      if (!wtPool.capLogAt || (now - wtPool.capLogAt >= 10000 && !wtPool.capQuiet)) {
+        wtPool.capLogAt = now;
+        err(`webthreads: pool: pthread_create refused with EAGAIN: all ${max} Workers are busy; ` +
+            `raise the pool's max (wt_pool_config.max, JS Module.webthreads.pool.max) or join threads first`);
+        return;
+      }
+      wtPool.capQuiet++;
+      if (wtPool.capTimer || wtPool.stopped) return;
+      wtPool.capTimer = wtPool.timer(() => {
+        wtPool.capTimer = 0;
+        if (!wtPool.capQuiet) return;
+        err(`webthreads: pool: ${wtPool.capQuiet} more pthread_create refused with EAGAIN at max=${wtPool.cfg.max} ` +
+            `in the last ${((performance.now() - wtPool.capLogAt) / 1000).toFixed(0)} s`);
+        wtPool.capLogAt = performance.now();
+        wtPool.capQuiet = 0;
+      }, Math.max(0, wtPool.capLogAt + 10000 - now));
+    },
+
+    // UI thread, from __pthread_create_js: thread `t` was refused. Its creator unlinks it from
+    // musl's thread list right after the refusal returns to it (for a worker creator: after this
+    // proxied call returns, on its own Worker), and only then is the block nobody's. The unlink
+    // leaves t->prev == t->next == t (struct pthread starts self, dtv, prev, next); free after that.
+    freeRefused(t) {
+      if (t) wtPool.refusedBlocks.push(t);
+      var keep = [];
+      for (var b of wtPool.refusedBlocks) {
+        var prev = {{{ makeGetValue('b', 2 * POINTER_SIZE, '*') }}}, next = {{{ makeGetValue('b', 3 * POINTER_SIZE, '*') }}};
+        if (prev != b || next != b) { keep.push(b); continue; }
+        var mailbox = {{{ makeGetValue('b', C_STRUCTS.pthread.waiting_async + ' - 4 - ' + POINTER_SIZE, '*') }}};
+        _wt__js_pool_free_refused(b, mailbox);
+      }
+      wtPool.refusedBlocks = keep;
+      if (keep.length && !wtPool.freeTimer && !wtPool.stopped)
+        wtPool.freeTimer = wtPool.timer(() => { wtPool.freeTimer = 0; wtPool.freeRefused(0); }, 1);
     },
 
     stop() {
       wtPool.stopped = true;
       if (wtPool.topUpTimer) clearTimeout(wtPool.topUpTimer);
       if (wtPool.retireTimer) clearTimeout(wtPool.retireTimer);
-      wtPool.topUpTimer = wtPool.retireTimer = 0;
+      if (wtPool.capTimer) clearTimeout(wtPool.capTimer);
+      if (wtPool.freeTimer) clearTimeout(wtPool.freeTimer);
+      wtPool.topUpTimer = wtPool.retireTimer = wtPool.capTimer = wtPool.freeTimer = 0;
     },
 
     // ---- background work (UI thread, timers)
@@ -389,7 +468,7 @@ var WtPoolLibrary = {
       _wt__js_pool_publish(total, spare, loading, total - PThread.unusedWorkers.length, wtPool.peak,
                            wtPool.created, wtPool.retired, wtPool.bootLast,
                            wtPool.bootCount ? wtPool.bootSum / wtPool.bootCount : 0, wtPool.bootMax,
-                           c.initial, c.spare, c.max, c.idleTimeoutMs);
+                           c.initial, c.spare, c.max, c.idleTimeoutMs, wtPool.bootFailed, wtPool.refused);
     },
 
     // ---- Worker realm
@@ -400,7 +479,20 @@ var WtPoolLibrary = {
     },
   },
 
-  // wt_pool_configure(): apply resolved settings on the UI thread. Returns 0 or WT_EBUSY.
+  // Wraps emscripten's __pthread_create_js (its code, copied under another name) so that a thread
+  // refused on the UI thread (EAGAIN at the pool's max) has its block freed: emscripten's
+  // __pthread_create returns the error without freeing it. A worker creator's call is proxied to the
+  // UI thread, so this wrapper runs there too and sees the refusal with the thread's address.
+  $wtPthreadCreateJs: LibraryManager.library['__pthread_create_js'],
+  $wtPthreadCreateJs__deps: LibraryManager.library['__pthread_create_js__deps'],
+  __pthread_create_js__deps: ['$wtPthreadCreateJs', '$wtPool'],
+  __pthread_create_js: (pthread_ptr, attr, startRoutine, arg) => {
+    var rc = wtPthreadCreateJs(pthread_ptr, attr, startRoutine, arg);
+    if (rc && !ENVIRONMENT_IS_PTHREAD && wtPool.all) wtPool.freeRefused(pthread_ptr);
+    return rc;
+  },
+
+  // wt_pool_configure(): apply resolved settings on the UI thread. Returns 0.
   wt__js_pool_configure__proxy: 'sync',
   wt__js_pool_configure__deps: ['$wtPool'],
   wt__js_pool_configure: (initial, spare, max, idleTimeoutMs) => wtPool.configure(initial, spare, max, idleTimeoutMs),

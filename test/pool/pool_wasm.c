@@ -14,7 +14,16 @@
 //   reset N          N rounds of 3 concurrent threads, N sequential ones and N detached ones: each thread
 //                    finds its Worker's realm reset (wtPoolOnRealmReset hooks, pool_test_lib.js) exactly
 //                    once per earlier thread there, and at least one realm is reused.
-//   configure        wt_pool_configure() from main before the first thread applies; after it, EBUSY.
+//   configure        wt_pool_configure() from main before the first thread applies; then, from a worker
+//                    while threads run (live): raising spare boots spares, lowering max below the running
+//                    Workers retires only unassigned ones, refuses new Workers, and retires returning ones.
+//   refuse N         (config max=2) N pthread_create calls refused at the cap leave the wasm heap in use
+//                    where it was (emscripten's __pthread_create leaked each refused thread's block).
+//   cap_log N        (config max=2) N refusals, with a thread joined and re-created every 10 (Workers come
+//                    back between refusals): the pool logs its cap line once, plus at most a summary per
+//                    ~10 s, and counts every refusal in the stats.
+//   stale_waiter     a thread exits and is joined; a block malloc'd at its old pthread address holds a
+//                    futex word; a waiter on it must be woken by a single wake with count 1.
 //   config           prints the settings in force (tests of the JS config object).
 // The UI thread checks `created - retired == total` on every snapshot it takes (a 1 ms interval) and
 // the worker scenarios check it after every step. Ends with "POOL <scenario> ok ..." or "FAIL: ...".
@@ -498,6 +507,54 @@ static void *reset(void *unused) {
 
 static void *noop(void *a) { return a; }
 
+static int configured_live(const struct wt_pool_stats *s, void *ctx) {
+  (void)ctx;
+  return s->spare >= 2 && s->loading == 0;
+}
+
+static int at_most_total(const struct wt_pool_stats *s, void *ctx) { return s->total <= *(int *)ctx; }
+
+// Worker thread, while the pool serves threads: live reconfiguration.
+static void *configure_live(void *unused) {
+  (void)unused;
+  wt_pool_config up = {.initial = WT_POOL_NONE, .spare = 2, .max = 6, .idle_timeout_ms = WT_POOL_NONE};
+  int rc = wt_pool_configure(&up);
+  if (rc != WT_OK) FAIL("wt_pool_configure from a worker while threads run gave %d (%s), expected WT_OK", rc, wt_err_name(rc));
+  struct wt_pool_stats st;
+  if (!wait_for(configured_live, NULL, 30000, &st)) FAIL("raising spare to 2 did not boot 2 spares within 30 s (spare %d)", st.spare);
+  pthread_t t[3];
+  atomic_store(&started, 0);
+  atomic_store(&release, 0);
+  for (int i = 0; i < 3; i++)
+    if (pthread_create(&t[i], NULL, burst_child, (void *)(intptr_t)i)) FAIL("pthread_create %d", i);
+  if (!wait_at_least(&started, 3, 60000)) FAIL("3 threads did not run within 60 s");
+  struct wt_pool_stats before = observe();
+  // Lower max below the Workers running threads (this one and the 3): only unassigned ones go.
+  wt_pool_config down = {.initial = WT_POOL_NONE, .spare = 1, .max = 2, .idle_timeout_ms = WT_POOL_NONE};
+  rc = wt_pool_configure(&down);
+  if (rc != WT_OK) FAIL("lowering max from a worker gave %d (%s)", rc, wt_err_name(rc));
+  st = observe();
+  if (st.running != before.running || st.running < 4)
+    FAIL("lowering max changed the running Workers %d -> %d (a running Worker was terminated?)", before.running, st.running);
+  if (st.total != st.running) FAIL("unassigned Workers beyond max stayed: total %d, running %d", st.total, st.running);
+  pthread_t extra;
+  rc = pthread_create(&extra, NULL, noop, NULL);
+  if (rc != EAGAIN) FAIL("pthread_create above the lowered max gave %d, expected EAGAIN", rc);
+  atomic_store(&release, 1);
+  emscripten_futex_wake(&release, INT32_MAX);
+  for (int i = 0; i < 3; i++) {
+    void *r;
+    if (pthread_join(t[i], &r) || r != (void *)(intptr_t)i) FAIL("join %d after lowering max", i);
+  }
+  int two = 2;
+  if (!wait_for(at_most_total, &two, 30000, &st)) FAIL("total %d did not come down to the lowered max 2 within 30 s", st.total);
+  if (atomic_load(&imbalances)) FAIL("stats imbalance seen");
+  printf("POOL configure ok applied=1 live_raise_spare=%d running_kept=%d total_after=%d retired=%llu\n", 2, before.running,
+         st.total, st.retired);
+  finish(0);
+  return NULL;
+}
+
 static int configure_main(void) {
   wt_pool_config bad = {.spare = 9, .max = 8};
   int rc = wt_pool_configure(&bad);
@@ -511,12 +568,156 @@ static int configure_main(void) {
     return 1;
   }
   pthread_t t;
-  if (pthread_create(&t, NULL, noop, NULL)) { printf("FAIL: configure: pthread_create\n"); return 1; }
+  if (pthread_create(&t, NULL, configure_live, NULL)) { printf("FAIL: configure: pthread_create\n"); return 1; }
   pthread_detach(t);
-  rc = wt_pool_configure(&c);
-  if (rc != WT_EBUSY) { printf("FAIL: configure after the first thread gave %d, expected WT_EBUSY\n", rc); return 1; }
-  printf("POOL configure ok applied=1 busy_after_start=1\n");
-  return 0;
+  return -1; // the thread finishes the run
+}
+
+// ------------------------------------------------------------------ refuse, cap_log
+
+int wt_test_log_count(const char *needle); // pool_test_lib.js
+
+static atomic_int hold; // hold_child threads block while it is 0
+
+static void *hold_child(void *arg) {
+  wait_at_least(&hold, 1, 60000);
+  return arg;
+}
+
+static void *noop_child(void *arg) { return arg; }
+
+// Bounded pause of a worker thread (no wake-up expected): the poll interval of bounded waits below.
+static void pause_ms(double ms) {
+  static uint32_t never;
+  emscripten_futex_wait(&never, 0, ms);
+}
+
+static int running_at_most(const struct wt_pool_stats *s, void *ctx) { return s->running <= *(int *)ctx; }
+
+static void *refuse(void *unused) {
+  (void)unused;
+  int n = arg_n > 0 ? arg_n : 1000, with_returns = !strcmp(scenario, "cap_log");
+  wt_pool_config cfg;
+  wt_pool_get_config(&cfg);
+  if (cfg.max != 2) FAIL("run with {\"pool\":{\"initial\":2,\"spare\":1,\"max\":2}} (max is %d)", cfg.max);
+  pthread_t child, t;
+  atomic_store(&hold, 0);
+  if (pthread_create(&child, NULL, hold_child, NULL)) FAIL("pthread_create of the holding child");
+  struct wt_pool_stats st0 = observe();
+  size_t heap0 = mallinfo().uordblks;
+  double t0 = emscripten_get_now();
+  int refused = 0;
+  for (int i = 0; i < n; i++) {
+    int rc = pthread_create(&t, NULL, noop_child, NULL);
+    if (rc != EAGAIN) FAIL("refusal %d of %d: pthread_create gave %d, expected EAGAIN", i + 1, n, rc);
+    refused++;
+    if (with_returns && i % 10 == 9) { // the child's Worker comes back, then holds again
+      atomic_store(&hold, 1);
+      emscripten_futex_wake(&hold, INT32_MAX);
+      if (pthread_join(child, NULL)) FAIL("join of the holding child");
+      atomic_store(&hold, 0);
+      if (pthread_create(&child, NULL, hold_child, NULL)) FAIL("re-create of the holding child after %d", i + 1);
+    }
+  }
+  double ms = emscripten_get_now() - t0;
+  struct wt_pool_stats st = observe();
+  if (st.refused - st0.refused != (unsigned long long)refused)
+    FAIL("stats count %llu refusals, %d were made", st.refused - st0.refused, refused);
+  if (with_returns) {
+    int first = wt_test_log_count("pthread_create refused with EAGAIN: all");
+    int summaries = wt_test_log_count("more pthread_create refused with EAGAIN");
+    printf("cap_log: %d refusals in %.0f ms: %d cap line(s), %d summary line(s)\n", refused, ms, first, summaries);
+    if (first != 1) FAIL("the cap line was logged %d times for %d refusals (expected once)", first, refused);
+    if (summaries > (int)(ms / 10000) + 1) FAIL("%d summary lines in %.0f ms (at most one per ~10 s)", summaries, ms);
+  } else {
+    // The pool frees a refused block on the UI thread once the creator has unlinked it (soon after
+    // each refusal): wait for the heap to come back, bounded. Tolerance: 32 KB, half of one refused
+    // block (64 KB default stack + pthread struct, TLS, mailbox); one-time growth of the proxying
+    // queue stays far below it, and the leak was ~66 MB for 1,000 refusals.
+    const size_t tol = 32 * 1024;
+    double deadline = emscripten_get_now() + 10000;
+    size_t heap1;
+    while ((heap1 = mallinfo().uordblks) > heap0 + tol && emscripten_get_now() < deadline) pause_ms(2);
+    printf("refuse: %d refusals: wasm heap in use %zu -> %zu bytes (%+lld, tolerance %zu)\n", refused, heap0, heap1,
+           (long long)heap1 - (long long)heap0, tol);
+    if (heap1 > heap0 + tol)
+      FAIL("the heap grew %zu bytes over %d refusals (%zu per refusal): refused threads' blocks leak", heap1 - heap0,
+           refused, (heap1 - heap0) / (size_t)refused);
+  }
+  atomic_store(&hold, 1);
+  emscripten_futex_wake(&hold, INT32_MAX);
+  if (pthread_join(child, NULL)) FAIL("final join");
+  if (atomic_load(&imbalances)) FAIL("stats imbalance seen");
+  printf("POOL %s ok refusals=%d refused_stat=%llu\n", scenario, refused, st.refused);
+  finish(0);
+  return NULL;
+}
+
+// ------------------------------------------------------------------ stale_waiter
+// The thread that exits ("dead") runs on a Worker W whose realm armed an Atomics.waitAsync mailbox
+// waiter on the thread's pthread address P. After the join, P is freed and malloc hands it out again;
+// a futex word there gets a real waiter (on another Worker: it was started before the dead thread, so
+// W runs no new thread, which would also release the stale waiter). A single-waiter wake must wake it.
+
+static atomic_int sw_go, sw_result;
+static uint32_t *sw_word;
+
+static void *sw_waiter(void *unused) {
+  (void)unused;
+  atomic_fetch_add(&started, 1);
+  emscripten_futex_wake(&started, 1);
+  wait_at_least(&sw_go, 1, 60000);
+  int r = emscripten_futex_wait(sw_word, 0, 10000); // 0: woken; -ETIMEDOUT: the wake never came
+  atomic_store(&sw_result, r == 0 ? 1 : -1);
+  emscripten_futex_wake(&sw_result, 1);
+  return NULL;
+}
+
+static void *stale_waiter(void *unused) {
+  (void)unused;
+  pthread_t waiter, dead;
+  atomic_store(&started, 0);
+  if (pthread_create(&waiter, NULL, sw_waiter, NULL)) FAIL("pthread_create of the waiter");
+  if (!wait_at_least(&started, 1, 60000)) FAIL("the waiter did not start within 60 s");
+  if (pthread_create(&dead, NULL, noop_child, (void *)7)) FAIL("pthread_create of the exiting thread");
+  void *r;
+  if (pthread_join(dead, &r) || r != (void *)7) FAIL("join of the exiting thread");
+  void *p = (void *)dead;
+  struct wt_pool_stats st;
+  int two = 2; // this driver and the waiter
+  if (!wait_for(running_at_most, &two, 30000, &st)) FAIL("the exited thread's Worker did not come back within 30 s");
+  // Its block (pthread struct first, 64 KB stack) is free now; take it back.
+  void *blocks[64];
+  int nb = 0;
+  uint32_t *hit = NULL;
+  while (nb < 64) {
+    void *b = malloc(64 * 1024);
+    if (b == p) { hit = b; break; }
+    blocks[nb++] = b;
+  }
+  for (int i = 0; i < nb; i++) free(blocks[i]);
+  if (!hit) FAIL("could not malloc a block at the exited thread's address %p", p);
+  sw_word = hit;
+  atomic_store((_Atomic uint32_t *)sw_word, 0);
+  atomic_store(&sw_go, 1);
+  emscripten_futex_wake(&sw_go, INT32_MAX);
+  // Wake one waiter, as a mutex unlock does, once there is one: the waiter may not be blocked yet
+  // (wake then reports 0 woken). A stale waiter queued at this address earlier takes the wake instead.
+  double deadline = emscripten_get_now() + 10000;
+  int woke = 0;
+  while (!(woke = emscripten_futex_wake(sw_word, 1)) && emscripten_get_now() < deadline) pause_ms(0.2);
+  if (!woke) FAIL("the waiter never blocked on the word within 10 s");
+  int res;
+  while (!(res = atomic_load(&sw_result)) && emscripten_get_now() < deadline + 15000)
+    emscripten_futex_wait(&sw_result, 0, 1000);
+  if (res != 1)
+    FAIL("a wake with count 1 at the exited thread's old address %p did not wake the waiter there (%s): a stale "
+         "mailbox waiter took it", p, res ? "its wait timed out" : "no answer");
+  pthread_join(waiter, NULL);
+  free(hit);
+  printf("POOL stale_waiter ok address=%p\n", p);
+  finish(0);
+  return NULL;
 }
 
 // ------------------------------------------------------------------ main
@@ -538,6 +739,8 @@ int main(int argc, char **argv) {
   }
   else if (!strcmp(scenario, "retire")) driver = retire;
   else if (!strcmp(scenario, "reset")) driver = reset;
+  else if (!strcmp(scenario, "refuse") || !strcmp(scenario, "cap_log")) driver = refuse;
+  else if (!strcmp(scenario, "stale_waiter")) driver = stale_waiter;
   else if (!strcmp(scenario, "cap")) rc = cap_main();
   else if (!strcmp(scenario, "ui")) rc = ui_main();
   else if (!strcmp(scenario, "configure")) rc = configure_main();
@@ -547,7 +750,7 @@ int main(int argc, char **argv) {
     printf("POOL config initial=%d spare=%d max=%d idle_timeout_ms=%d\n", c.initial, c.spare, c.max, c.idle_timeout_ms);
     rc = 0;
   } else {
-    printf("usage: pool_wasm burst|churn|retire|reset|cap|ui|configure|config [N]\n");
+    printf("usage: pool_wasm burst|churn|retire|reset|cap|ui|configure|config|refuse|cap_log|stale_waiter [N]\n");
     rc = 2;
   }
   if (driver) {
