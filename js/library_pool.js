@@ -106,7 +106,8 @@ var WtPoolLibrary = {
 
   $wtPool__deps: ['$PThread', '$terminateWorker', '$cleanupThread', 'wt__js_pool_pop_return', 'wt__js_pool_publish', 'wt__js_pool_resolve',
                   'wt_strerror', 'wt_err_name', '$stackSave', '$stackAlloc', '$stackRestore',
-                  '$UTF8ToString', 'wt__js_pool_thread_start', 'wt__js_pool_free_refused', '$spawnThread'],
+                  '$UTF8ToString', 'wt__js_pool_thread_start', 'wt__js_pool_free_refused', '$spawnThread',
+                  '$ptrToString'],
   $wtPool__postset: 'wtPool.install();',
   $wtPool: {
     // Settings in force (resolved; see pool.h). Replaced by the JS config object at start-up.
@@ -116,6 +117,7 @@ var WtPoolLibrary = {
     // Runs in every realm when the script loads (after PThread.init()).
     install() {
       if (ENVIRONMENT_IS_PTHREAD) {
+        if (wtPool.testFailBoot()) throw new Error('webthreads: pool: test hook fail_boot: this Worker fails at load');
         // The 'run' handler calls PThread.threadInitTLS() for every thread it starts, by property.
         var initTLS = PThread.threadInitTLS, used = false;
         PThread.threadInitTLS = () => {
@@ -131,6 +133,12 @@ var WtPoolLibrary = {
       wtPool.nextId = 1;
       wtPool.started = false;   // a take has happened (informational; configure works at any time)
       wtPool.stopped = false;
+      wtPool.bootFailed = 0;     // Workers that errored or exited before loading (stats; also in retired)
+      wtPool.bootFailStreak = 0; // such failures since the last Worker that loaded
+      wtPool.orphans = [];       // 'run' messages of threads whose Worker failed to boot, to place again
+      wtPool.orphanTimer = 0;
+      wtPool.placing = false;    // inside placeOrphans(): take() neither counts nor logs a refusal
+      wtPool.failBootFrom = 0;   // test hook (Module.webthreads.test.fail_boot)
       wtPool.misses = 0;        // takes that found no loaded spare since the last one that did
       wtPool.draining = false;  // inside drain(): giveBack leaves publishing to drain
       wtPool.capLogAt = 0;      // when the last cap line (first or summary) was logged
@@ -170,6 +178,9 @@ var WtPoolLibrary = {
         catch (e) { err(`webthreads: pool: WEBTHREADS_CONFIG is not JSON (${e}); using the defaults`); return; }
       }
 #endif
+      // Test hook, inert unless set: Workers numbered fail_boot and up throw at load (testFailBoot).
+      var t = o && typeof o == 'object' ? o['test'] : undefined;
+      if (t && t['fail_boot'] > 0) wtPool.failBootFrom = t['fail_boot'];
       var p = o && typeof o == 'object' ? o['pool'] : undefined;
       if (p === undefined || p === null) return;
       var names = ['initial', 'spare', 'max', 'idle_timeout_ms'];
@@ -227,13 +238,21 @@ var WtPoolLibrary = {
         if (typeof url != 'string') url = URL.createObjectURL(url);
       }
 #endif
-      var opts = { 'name': 'em-pthread-webthreads-' + id };
+      var fail = wtPool.failBootFrom && id >= wtPool.failBootFrom; // test hook only
+      var opts = { 'name': 'em-pthread-webthreads-' + id + (fail ? '-fail-boot' : '') };
 #if ENVIRONMENT_MAY_BE_NODE
       if (ENVIRONMENT_IS_NODE) opts = { 'workerData': 'em-pthread', 'name': 'webthreads-' + id };
+      if (ENVIRONMENT_IS_NODE && fail) opts['argv'] = ['--webthreads-test-fail-boot'];
 #endif
       w = new Worker(url, opts);
 #endif
       w.wtId = id;
+      // Keep the thread assigned to a Worker that is still booting: if the boot fails, it moves.
+      var post = w.postMessage;
+      w.postMessage = function(m, transfer) {
+        if (m && m.cmd === 'run' && !w.loaded) w.wtRun = m;
+        return post.call(w, m, transfer);
+      };
       w.wtIdleSince = 0;
       w.wtBootStart = performance.now();
       PThread.unusedWorkers.push(w);
@@ -255,8 +274,23 @@ var WtPoolLibrary = {
       // The pool's own messages (no `cmd`) are taken here, before emscripten's handler sees them.
       var onmessage = w.onmessage;
       w.onmessage = (e) => { if (e['data'] && e['data'].wtDrain) wtPool.drain(); else onmessage(e); };
+      // A failed boot (script or network error, out of memory, exit): wtPool.lost. Emscripten's own
+      // handler rethrows (a page error; node dies): it keeps errors of loaded Workers (crashed threads).
+      var onerror = w.onerror;
+      w.onerror = (e) => {
+        if (w.loaded || !wtPool.all.has(w)) return onerror(e);
+        e.preventDefault?.();
+        wtPool.lost(w, e.message || String(e));
+      };
+#if ENVIRONMENT_MAY_BE_NODE
+      if (ENVIRONMENT_IS_NODE) w.on('exit', (code) => wtPool.lost(w, `exited with code ${code}`)); else
+#endif
+      w.addEventListener('messageerror', () => wtPool.lost(w, 'a message could not be deserialized'));
       return p.then((loaded) => {
         if (!wtPool.all.has(w)) return loaded; // retired or stopped meanwhile
+        wtPool.bootFailStreak = 0;
+        w.wtRun = undefined;
+        wtPool.schedulePlace();
         var ms = performance.now() - w.wtBootStart;
         wtPool.bootLast = ms; wtPool.bootSum += ms; wtPool.bootCount++;
         if (ms > wtPool.bootMax) wtPool.bootMax = ms;
@@ -290,9 +324,15 @@ var WtPoolLibrary = {
       } else {
         wtPool.misses++;
         i = U.findIndex((x) => !x.loaded);
+        if (i >= 0 && wtPool.bootFailStreak >= 4 && !wtPool.placing) i = -1; // probes are for orphans
         if (i < 0) {
           if (wtPool.all.size >= wtPool.cfg.max) {
             wtPool.refuse();
+            wtPool.publish();
+            return undefined;
+          }
+          if (wtPool.bootFailStreak >= 4) { // WT_POOL_BOOT_FAIL_STREAK: no foreground boots
+            if (!wtPool.placing) wtPool.refuse(true);
             wtPool.publish();
             return undefined;
           }
@@ -314,6 +354,7 @@ var WtPoolLibrary = {
       w.wtIdleSince = performance.now();
       if (wtPool.all.size > wtPool.cfg.max) wtPool.retire(w); // max was lowered while it ran
       wtPool.scheduleRetire();
+      wtPool.schedulePlace();
       if (!wtPool.draining) wtPool.publish();
     },
 
@@ -352,13 +393,16 @@ var WtPoolLibrary = {
     // take() at max: pthread_create gets EAGAIN. The first refusal logs one line; later ones are
     // counted and summarised in at most one line per ~10 s (a program that retries at the cap would
     // otherwise print a line per try). A refusal 10 s after the last line starts over.
-    refuse() {
+    // `failing`: refused because Workers keep failing to boot (no spare, no foreground boot).
+    refuse(failing) {
       var now = performance.now(), max = wtPool.cfg.max;
       wtPool.refused++;
       if (!wtPool.capLogAt || (now - wtPool.capLogAt >= 10000 && !wtPool.capQuiet)) {
         wtPool.capLogAt = now;
-        err(`webthreads: pool: pthread_create refused with EAGAIN: all ${max} Workers are busy; ` +
-            `raise the pool's max (wt_pool_config.max, JS Module.webthreads.pool.max) or join threads first`);
+        if (failing) err(`webthreads: pool: pthread_create refused with EAGAIN: no Worker free and ${wtPool.bootFailStreak} ` +
+                         `Workers in a row failed to boot (see the lines above); retrying one boot per second`);
+        else err(`webthreads: pool: pthread_create refused with EAGAIN: all ${max} Workers are busy; ` +
+                 `raise the pool's max (wt_pool_config.max, JS Module.webthreads.pool.max) or join threads first`);
         return;
       }
       wtPool.capQuiet++;
@@ -371,6 +415,74 @@ var WtPoolLibrary = {
         wtPool.capLogAt = performance.now();
         wtPool.capQuiet = 0;
       }, Math.max(0, wtPool.capLogAt + 10000 - now));
+    },
+
+    // The one handler of a Worker that errored, or exited, before it had loaded (its boot failed):
+    // it leaves the pool at once (counted in retired and boot_failed, so created - retired == total)
+    // and the thread assigned to it, if any, is placed again on another Worker (placeOrphans).
+    lost(w, why) {
+      if (w.loaded || !wtPool.all.has(w)) return;
+      var U = PThread.unusedWorkers, i = U.indexOf(w);
+      if (i >= 0) U.splice(i, 1);
+      wtPool.all.delete(w);
+      wtPool.retired++;
+      wtPool.bootFailed++;
+      var streak = ++wtPool.bootFailStreak, run = w.wtRun;
+      if (w.pthread_ptr) { // undo spawnThread's assignment
+        i = PThread.runningWorkers.indexOf(w);
+        if (i >= 0) PThread.runningWorkers.splice(i, 1);
+        delete PThread.pthreads[w.pthread_ptr];
+        w.pthread_ptr = 0;
+      }
+      w.wtRun = undefined;
+      terminateWorker(w);
+      wtPool.quiet(w, true);
+      if (streak <= 4)
+        err(`webthreads: pool: Worker ${w.wtId} failed to boot (${why}); it left the pool` +
+            (run ? `; its thread ${ptrToString(run.pthread_ptr)} starts on another Worker` : '') +
+            (streak == 4 ? `; ${streak} failures in a row: no more boots for pthread_create, one try per second` : ''));
+      if (run) wtPool.orphans.push(run);
+      wtPool.placeOrphans();
+      wtPool.scheduleTopUp();
+      wtPool.publish();
+    },
+
+    // Starts the threads whose Worker failed to boot, oldest first, on other Workers (take(): a spare,
+    // a booting one, or a new one unless boots keep failing). UI thread; not inside drain() (a take
+    // from there would re-enter take): giveBack and load defer it with schedulePlace().
+    placeOrphans() {
+      while (wtPool.orphans.length && !wtPool.stopped) {
+        var m = wtPool.orphans[0];
+        wtPool.placing = true;
+        try {
+          var rc = spawnThread({ startRoutine: m.start_routine, pthread_ptr: m.pthread_ptr, arg: m.arg, transferList: [] });
+        } finally {
+          wtPool.placing = false;
+        }
+        if (rc) { // no Worker now: again when one loads or comes back
+          if (!m.wtWaitLogged) {
+            m.wtWaitLogged = true;
+            err(`webthreads: pool: thread ${ptrToString(m.pthread_ptr)} waits for a Worker: its own failed to boot and ` +
+                `${wtPool.bootFailStreak} Workers in a row failed; it starts when a Worker loads or comes back`);
+          }
+          break;
+        }
+        wtPool.orphans.shift();
+      }
+    },
+
+    schedulePlace() {
+      if (wtPool.orphans.length && !wtPool.orphanTimer && !wtPool.stopped)
+        wtPool.orphanTimer = wtPool.timer(() => { wtPool.orphanTimer = 0; wtPool.placeOrphans(); }, 0);
+    },
+
+    // Worker realm, at load: the test hook fail_boot marked this Worker (its name, or under node its
+    // argv, which a Worker does not inherit) to throw. Never true otherwise.
+    testFailBoot() {
+#if ENVIRONMENT_MAY_BE_NODE
+      if (ENVIRONMENT_IS_NODE) return process.argv.includes('--webthreads-test-fail-boot');
+#endif
+      return typeof self == 'object' && typeof self.name == 'string' && self.name.endsWith('-fail-boot');
     },
 
     // UI thread, from __pthread_create_js: thread `t` was refused. Its creator unlinks it from
@@ -397,7 +509,8 @@ var WtPoolLibrary = {
       if (wtPool.retireTimer) clearTimeout(wtPool.retireTimer);
       if (wtPool.capTimer) clearTimeout(wtPool.capTimer);
       if (wtPool.freeTimer) clearTimeout(wtPool.freeTimer);
-      wtPool.topUpTimer = wtPool.retireTimer = wtPool.capTimer = wtPool.freeTimer = 0;
+      if (wtPool.orphanTimer) clearTimeout(wtPool.orphanTimer);
+      wtPool.topUpTimer = wtPool.retireTimer = wtPool.capTimer = wtPool.freeTimer = wtPool.orphanTimer = 0;
     },
 
     // ---- background work (UI thread, timers)
@@ -421,14 +534,16 @@ var WtPoolLibrary = {
       // Nothing to boot (the common case in create/join loops): no timer, no extra UI-thread task.
       // Otherwise a 1 ms delay lets a Worker whose thread just finished come back first (its return
       // is usually already queued): create/join loops then reuse it instead of over-growing.
-      if (!wtPool.topUpTimer && !wtPool.stopped && wtPool.topUpWant() > 0) wtPool.topUpTimer = wtPool.timer(wtPool.topUp, 1);
+      // While Workers keep failing to boot (WT_POOL_BOOT_FAIL_STREAK), one try per second.
+      if (!wtPool.topUpTimer && !wtPool.stopped && wtPool.topUpWant() > 0)
+        wtPool.topUpTimer = wtPool.timer(wtPool.topUp, wtPool.bootFailStreak >= 4 ? 1000 : 1);
     },
 
     topUp() {
       wtPool.topUpTimer = 0;
       if (wtPool.stopped) return;
       var want = wtPool.topUpWant();
-      var n = Math.min(want, 8);
+      var n = Math.min(want, wtPool.bootFailStreak >= 4 ? 1 : 8);
       for (var i = 0; i < n; i++) wtPool.boot();
       if (want > n) wtPool.scheduleTopUp();
       if (n > 0) wtPool.publish();
