@@ -18,8 +18,10 @@
  *     docs/pool.md);
  *   - idle Workers beyond the floor (max(initial, spare), keeping `spare` spares) are terminated after
  *     `idle_timeout_ms`; a Worker that runs, or is about to run, a thread is never terminated;
- *   - a Worker returning to the pool has its stale Atomics.waitAsync mailbox waiters woken (the
- *     emscripten 3.1.69 leak) and its JS realm-reset hooks run before it is reused.
+ *   - an exiting thread releases its Worker's Atomics.waitAsync mailbox waiter before its pthread block
+ *     can be freed (the emscripten 3.1.69 leak, and a wake swallowed at a reused address), and the
+ *     Worker's JS realm-reset hooks run before it is reused;
+ *   - a pthread_create refused with EAGAIN frees the new thread's block (emscripten leaks it).
  *
  * Configuration comes from the page (`Module.webthreads.pool = {initial, spare, max,
  * idle_timeout_ms}`; under node the WEBTHREADS_CONFIG environment variable holds the same object as
@@ -112,7 +114,8 @@ struct wt_pool_stats {
   unsigned long long retired; /* Workers ever gone: terminated by the pool (idle retirement, lowered
                                  max) or failed to boot (those are also counted in boot_failed) */
   unsigned long long boot_failed; /* Workers that errored or exited before they had loaded */
-  unsigned long long refused;     /* pthread_create calls refused with EAGAIN at `max` */
+  unsigned long long refused;     /* pthread_create calls refused with EAGAIN (at `max`, or no spare
+                                     while Workers keep failing to boot) */
   double boot_last_ms, boot_mean_ms, boot_max_ms; /* 0 before the first boot completes */
 };
 
