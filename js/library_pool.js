@@ -52,7 +52,10 @@ var WtPoolLibrary = {
   // another Worker, whose waiter was queued after it, so waking one waiter (FIFO) wakes the stale one;
   // a spurious wake-up elsewhere would only run checkMailbox. An idle Worker keeps at most one stale
   // waiter until it is reused or retired. Any thread.
-  _emscripten_thread_mailbox_await__deps: ['$checkMailbox', '$wtMailboxArmed'],
+  // Worker realm: {released} of that waiter; set when the exiting thread releases it on purpose.
+  $wtMailboxWaiter: null,
+
+  _emscripten_thread_mailbox_await__deps: ['$checkMailbox', '$wtMailboxArmed', '$wtMailboxWaiter'],
   _emscripten_thread_mailbox_await: (pthread_ptr) => {
     if (typeof Atomics.waitAsync !== 'function') return;
     if (wtMailboxArmed !== pthread_ptr) {
@@ -60,7 +63,9 @@ var WtPoolLibrary = {
       var wait = Atomics.waitAsync(HEAP32, {{{ getHeapOffset('pthread_ptr', 'i32') }}}, pthread_ptr);
       if (!wait.async) return; // the word is not the thread's self pointer: not a live thread
       wtMailboxArmed = pthread_ptr;
+      var waiter = wtMailboxWaiter = { released: false };
       wait.value.then(() => {
+        if (waiter.released) return; // its thread has exited: no mailbox to check
         if (wtMailboxArmed === pthread_ptr) wtMailboxArmed = 0;
         checkMailbox();
       });
@@ -74,11 +79,12 @@ var WtPoolLibrary = {
   // waiter now, while the pthread block it watches is still this thread's. Once a joiner (or the UI
   // thread) has freed the block, malloc can put another thread's futex word there, and a waiter left
   // armed would swallow a single-waiter wake (notify count 1) meant for it.
-  wt__js_pool_thread_exit__deps: ['$wtMailboxArmed'],
+  wt__js_pool_thread_exit__deps: ['$wtMailboxArmed', '$wtMailboxWaiter'],
   wt__js_pool_thread_exit: () => {
     var p = wtMailboxArmed;
     if (!p) return;
     wtMailboxArmed = 0;
+    wtMailboxWaiter.released = true;
     Atomics.notify(HEAP32, {{{ getHeapOffset('p', 'i32') }}}, 1);
   },
 
@@ -421,7 +427,7 @@ var WtPoolLibrary = {
     // it leaves the pool at once (counted in retired and boot_failed, so created - retired == total)
     // and the thread assigned to it, if any, is placed again on another Worker (placeOrphans).
     lost(w, why) {
-      if (w.loaded || !wtPool.all.has(w)) return;
+      if (w.loaded || !wtPool.all.has(w) || wtPool.stopped) return; // stopped: the runtime exits
       var U = PThread.unusedWorkers, i = U.indexOf(w);
       if (i >= 0) U.splice(i, 1);
       wtPool.all.delete(w);
