@@ -605,7 +605,8 @@ var WtPoolLibrary = {
   // __pthread_create returns the error without freeing it. A worker creator's call is proxied to the
   // UI thread, so this wrapper runs there too and sees the refusal with the thread's address.
   $wtPthreadCreateJs: LibraryManager.library['__pthread_create_js'],
-  $wtPthreadCreateJs__deps: LibraryManager.library['__pthread_create_js__deps'],
+  // (its internal dependency $pthreadCreateProxied is pulled in below, not as a user-library dep)
+  $wtPthreadCreateJs__deps: LibraryManager.library['__pthread_create_js__deps'].filter((d) => d != '$pthreadCreateProxied'),
   __pthread_create_js__deps: ['$wtPthreadCreateJs', '$wtPool'],
   __pthread_create_js: (pthread_ptr, attr, startRoutine, arg) => {
     var rc = wtPthreadCreateJs(pthread_ptr, attr, startRoutine, arg);
@@ -620,6 +621,6 @@ var WtPoolLibrary = {
 };
 
 // The pool is active in every -pthread program that links libwebthreads.js (see docs/pool.md).
-extraLibraryFuncs.push('$wtPool');
+extraLibraryFuncs.push('$wtPool', '$pthreadCreateProxied');
 addToLibrary(WtPoolLibrary);
 #endif
