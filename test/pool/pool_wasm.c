@@ -6,7 +6,7 @@
 //                    stays at its floor and memory after N cycles is within a tolerance of memory after
 //                    N/10 cycles. W = 2 moves threads between Workers and addresses (stale-waiter release).
 //   cap              (config max=8) the UI thread creates 8 blocked threads; the 9th and 10th give
-//                    EAGAIN at once; after they are joined 8 more succeed.
+//                    EAGAIN at once and their blocks are freed; after they are joined 8 more succeed.
 //   retire           (config with a short idle_timeout_ms) after a burst of 16 the pool falls back to
 //                    its floor; waits on the pool's publications, not on a sleep.
 //   ui               (config initial/spare = none) pthread_create on the UI thread with an empty pool
@@ -403,11 +403,35 @@ static void cap_step(void *unused) {
   finish(atomic_load(&imbalances) ? 1 : 0);
 }
 
+static size_t cap_heap0;
+
+// UI thread: the two refused threads' blocks must be freed (the pool frees them from a timer once
+// pthread_create has returned) before the 8 are released; then on to cap_step.
+static void cap_heap_step(void *unused) {
+  (void)unused;
+  size_t heap = mallinfo().uordblks, tol = 32 * 1024; // below one refused block (see refuse)
+  if (heap > cap_heap0 + tol) {
+    if (emscripten_get_now() > cap_deadline) {
+      printf("FAIL: cap: the 2 refused threads' blocks were not freed: heap in use %zu -> %zu bytes\n", cap_heap0, heap);
+      finish(1);
+      return;
+    }
+    emscripten_set_timeout(cap_heap_step, 1, NULL);
+    return;
+  }
+  printf("cap: heap in use after the 2 refusals on the UI thread %zu -> %zu bytes\n", cap_heap0, heap);
+  atomic_store(&release, 1);
+  emscripten_futex_wake(&release, INT32_MAX);
+  cap_deadline = emscripten_get_now() + 60000;
+  emscripten_set_timeout(cap_step, 2, NULL);
+}
+
 static int cap_main(void) {
   wt_pool_config cfg;
   wt_pool_get_config(&cfg);
   if (cfg.max != 8) { printf("FAIL: cap: run with {\"pool\":{\"max\":8}} (max is %d)\n", cfg.max); return 1; }
   if (!cap_create_all(0)) return 1;
+  cap_heap0 = mallinfo().uordblks;
   pthread_t t9, t10;
   double t0 = emscripten_get_now();
   int rc9 = pthread_create(&t9, NULL, cap_child, NULL);
@@ -418,10 +442,8 @@ static int cap_main(void) {
     return 1;
   }
   printf("cap: 9th and 10th pthread_create returned EAGAIN in %.2f ms\n", ms);
-  atomic_store(&release, 1);
-  emscripten_futex_wake(&release, INT32_MAX);
-  cap_deadline = emscripten_get_now() + 60000;
-  emscripten_set_timeout(cap_step, 2, NULL);
+  cap_deadline = emscripten_get_now() + 10000;
+  emscripten_set_timeout(cap_heap_step, 1, NULL);
   return -1; // stay in the event loop
 }
 
