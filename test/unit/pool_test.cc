@@ -105,17 +105,23 @@ TEST(Pool, StatsSnapshotsAreConsistent) {
   // other threads must never see a mix of two publications.
   std::atomic<bool> stop{false};
   std::atomic<long> seen{0}, torn{0};
+  std::atomic<int> ready{0};
   std::vector<std::thread> readers;
   for (int r = 0; r < 3; r++) {
     readers.emplace_back([&] {
+      bool first = true;
       while (!stop.load()) {
         struct wt_pool_stats s;
         ASSERT_EQ(wt_pool_stats(&s), WT_OK);
         if (s.created - s.retired != (unsigned long long)s.total) torn++;
         seen++;
+        if (first) ready++, first = false;
       }
     });
   }
+  // The writer starts once every reader is reading (on a loaded machine, under ASan, the 200,000
+  // publications could otherwise all happen before any reader ran).
+  while (ready.load() < 3) std::this_thread::yield();
   struct wt_pool_stats w = {};
   for (int i = 1; i <= 200000; i++) {
     w.created = (unsigned long long)i * 3;
