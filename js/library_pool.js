@@ -113,7 +113,7 @@ var WtPoolLibrary = {
   $wtPool__deps: ['$PThread', '$terminateWorker', '$cleanupThread', 'wt__js_pool_pop_return', 'wt__js_pool_publish', 'wt__js_pool_resolve',
                   'wt_strerror', 'wt_err_name', '$stackSave', '$stackAlloc', '$stackRestore',
                   '$UTF8ToString', 'wt__js_pool_thread_start', 'wt__js_pool_free_refused', '$spawnThread',
-                  '$ptrToString'],
+                  '$ptrToString', 'wt__js_pool_abandon', '_emscripten_thread_free_data'],
   $wtPool__postset: 'wtPool.install();',
   $wtPool: {
     // Settings in force (resolved; see pool.h). Replaced by the JS config object at start-up.
@@ -145,6 +145,8 @@ var WtPoolLibrary = {
       wtPool.orphanTimer = 0;
       wtPool.placing = false;    // inside placeOrphans(): take() neither counts nor logs a refusal
       wtPool.failBootFrom = 0;   // test hook (Module.webthreads.test.fail_boot)
+      wtPool.abandoned = 0;      // orphans ended as cancelled (abandon)
+      wtPool.orphanGraceMs = 5000; // pool.h's WT_POOL_ORPHAN_GRACE_MS
       wtPool.misses = 0;        // takes that found no loaded spare since the last one that did
       wtPool.draining = false;  // inside drain(): giveBack leaves publishing to drain
       wtPool.capLogAt = 0;      // when the last cap line (first or summary) was logged
@@ -356,6 +358,11 @@ var WtPoolLibrary = {
     // PThread.returnWorkerToPool: the Worker's thread has finished (joined or detached-exited). No
     // message to the Worker: it resets its realm when its next thread starts (see threadInitTLS).
     giveBack(w, origReturn) {
+      if (w.wtAbandoned) { // a thread that never started, now joined (see abandon)
+        delete PThread.pthreads[w.pthread_ptr];
+        __emscripten_thread_free_data(w.pthread_ptr);
+        return;
+      }
       origReturn(w);
       w.wtIdleSince = performance.now();
       if (wtPool.all.size > wtPool.cfg.max) wtPool.retire(w); // max was lowered while it ran
@@ -466,20 +473,47 @@ var WtPoolLibrary = {
           wtPool.placing = false;
         }
         if (rc) { // no Worker now: again when one loads or comes back
-          if (!m.wtWaitLogged) {
-            m.wtWaitLogged = true;
+          var now = performance.now();
+          if (!m.wtWaitSince) {
+            m.wtWaitSince = now;
             err(`webthreads: pool: thread ${ptrToString(m.pthread_ptr)} waits for a Worker: its own failed to boot and ` +
-                `${wtPool.bootFailStreak} Workers in a row failed; it starts when a Worker loads or comes back`);
+                `${wtPool.bootFailStreak} Workers in a row failed; it starts when a Worker loads or comes back, ` +
+                `or ends as cancelled in ${wtPool.orphanGraceMs / 1000} s`);
           }
-          break;
+          if (now - m.wtWaitSince < wtPool.orphanGraceMs) {
+            wtPool.schedulePlace(m.wtWaitSince + wtPool.orphanGraceMs - now + 1);
+            break;
+          }
+          wtPool.orphans.shift();
+          wtPool.abandon(m);
+          continue;
         }
         wtPool.orphans.shift();
+        // A notification sent to it while it had no Worker went to the failed one: check its mailbox.
+        PThread.pthreads[m.pthread_ptr]?.postMessage({ cmd: 'checkMailbox' });
       }
     },
 
-    schedulePlace() {
+    schedulePlace(ms = 0) {
       if (wtPool.orphans.length && !wtPool.orphanTimer && !wtPool.stopped)
-        wtPool.orphanTimer = wtPool.timer(() => { wtPool.orphanTimer = 0; wtPool.placeOrphans(); }, 0);
+        wtPool.orphanTimer = wtPool.timer(() => { wtPool.orphanTimer = 0; wtPool.placeOrphans(); }, ms);
+    },
+
+    // Ends an orphan that found no Worker within WT_POOL_ORPHAN_GRACE_MS as if it had been cancelled
+    // before running (pool/pool_abandon.c): its joiner gets PTHREAD_CANCELED instead of waiting for
+    // ever. A joinable one keeps a stand-in Worker entry in PThread.pthreads until it is joined, so
+    // emscripten's cleanupThread finds something to return (giveBack then frees the block).
+    abandon(m) {
+      var t = m.pthread_ptr;
+      err(`webthreads: pool: thread ${ptrToString(t)} never started: its Worker failed to boot and no other Worker ` +
+          `took it within ${wtPool.orphanGraceMs / 1000} s (${wtPool.bootFailStreak} boots in a row failed); it ends ` +
+          `as cancelled: pthread_join gives PTHREAD_CANCELED`);
+      wtPool.abandoned++;
+      PThread.pthreads[t] = { wtAbandoned: true, pthread_ptr: t };
+      if (_wt__js_pool_abandon(t)) { // detached: nobody joins it
+        delete PThread.pthreads[t];
+        __emscripten_thread_free_data(t);
+      }
     },
 
     // Worker realm, at load: the test hook fail_boot marked this Worker (its name, or under node its

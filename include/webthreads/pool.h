@@ -52,6 +52,10 @@ extern "C" {
 /* Boot failures in a row (no Worker loaded in between) after which the pool stops booting Workers for
  * takes and tops up with one Worker per second at most, until a Worker loads again. */
 #define WT_POOL_BOOT_FAIL_STREAK 4
+/* A thread whose Worker failed to boot and that no other Worker took for this long, while boots keep
+ * failing (WT_POOL_BOOT_FAIL_STREAK), ends as if cancelled before it ran: pthread_join gives
+ * PTHREAD_CANCELED, and a line names the thread. */
+#define WT_POOL_ORPHAN_GRACE_MS 5000
 /* "None": an explicit zero for `initial` and `spare` (0 means default there), and "never retire" for
  * `idle_timeout_ms`. Not allowed for `max`. Every other negative value is rejected. */
 #define WT_POOL_NONE (-1)

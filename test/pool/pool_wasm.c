@@ -26,6 +26,9 @@
 //                    threads before any Worker has loaded: all run (those whose Worker failed move to
 //                    another), nothing hangs, node survives, the failures are counted (boot_failed, in
 //                    retired; created - retired == total throughout).
+//   boot_fail_join   (config initial/spare none, test.fail_boot = 3) a worker holds Worker 2 with a blocked
+//                    thread and creates one more, whose Workers all fail: no Worker can ever take it, so
+//                    it must end as cancelled (pthread_join gives PTHREAD_CANCELED) instead of hanging.
 //   stale_waiter     a thread exits and is joined; a block malloc'd at its old pthread address holds a
 //                    futex word; a waiter on it must be woken by a single wake with count 1.
 //   config           prints the settings in force (tests of the JS config object).
@@ -47,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *scenario;
 static int arg_n, arg_w;
@@ -695,6 +699,14 @@ static void *refuse(void *unused) {
 static atomic_int sw_go, sw_result;
 static uint32_t *sw_word;
 
+// Holds its Worker: announces itself (started), then blocks until `hold`.
+static void *sw_waiter_hold(void *arg) {
+  atomic_fetch_add(&started, 1);
+  emscripten_futex_wake(&started, 1);
+  wait_at_least(&hold, 1, 120000);
+  return arg;
+}
+
 static void *sw_waiter(void *unused) {
   (void)unused;
   atomic_fetch_add(&started, 1);
@@ -815,6 +827,42 @@ static int boot_fail_main(void) {
   return -1;
 }
 
+// ------------------------------------------------------------------ boot_fail_join
+
+static void *bfj_never(void *arg) {
+  atomic_fetch_add(&bf_ran, 1);
+  return arg;
+}
+
+static void *boot_fail_join(void *unused) {
+  (void)unused;
+  pthread_t holder, orphan;
+  atomic_store(&hold, 0);
+  atomic_store(&started, 0);
+  if (pthread_create(&holder, NULL, sw_waiter_hold, NULL)) FAIL("pthread_create of the holder");
+  if (!wait_at_least(&started, 1, 60000)) FAIL("the holder did not start within 60 s");
+  int rc = pthread_create(&orphan, NULL, bfj_never, (void *)5);
+  if (rc) FAIL("pthread_create of the thread whose Workers fail: %s (the pool refused before any failure?)", strerror(rc));
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += 60;
+  void *r = NULL;
+  rc = pthread_timedjoin_np(orphan, &r, &ts);
+  if (rc == ETIMEDOUT) FAIL("pthread_join of a thread no Worker can take did not return within 60 s (hang)");
+  if (rc || r != PTHREAD_CANCELED) FAIL("join gave %d, result %p, expected PTHREAD_CANCELED", rc, r);
+  if (atomic_load(&bf_ran)) FAIL("the cancelled thread ran");
+  atomic_store(&hold, 1);
+  emscripten_futex_wake(&hold, INT32_MAX);
+  pthread_join(holder, NULL);
+  struct wt_pool_stats st = observe();
+  if (st.boot_failed < WT_POOL_BOOT_FAIL_STREAK) FAIL("boot_failed %llu < %d", st.boot_failed, WT_POOL_BOOT_FAIL_STREAK);
+  if (atomic_load(&imbalances)) FAIL("stats imbalance seen");
+  printf("POOL boot_fail_join ok result=PTHREAD_CANCELED boot_failed=%llu created=%llu retired=%llu total=%d\n",
+         st.boot_failed, st.created, st.retired, st.total);
+  finish(0);
+  return NULL;
+}
+
 // ------------------------------------------------------------------ main
 
 int main(int argc, char **argv) {
@@ -837,6 +885,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(scenario, "refuse") || !strcmp(scenario, "cap_log")) driver = refuse;
   else if (!strcmp(scenario, "stale_waiter")) driver = stale_waiter;
   else if (!strcmp(scenario, "boot_fail")) rc = boot_fail_main();
+  else if (!strcmp(scenario, "boot_fail_join")) driver = boot_fail_join;
   else if (!strcmp(scenario, "cap")) rc = cap_main();
   else if (!strcmp(scenario, "ui")) rc = ui_main();
   else if (!strcmp(scenario, "configure")) rc = configure_main();
@@ -846,7 +895,7 @@ int main(int argc, char **argv) {
     printf("POOL config initial=%d spare=%d max=%d idle_timeout_ms=%d\n", c.initial, c.spare, c.max, c.idle_timeout_ms);
     rc = 0;
   } else {
-    printf("usage: pool_wasm burst|churn|retire|reset|cap|ui|configure|config|refuse|cap_log|stale_waiter|boot_fail [N]\n");
+    printf("usage: pool_wasm burst|churn|retire|reset|cap|ui|configure|config|refuse|cap_log|stale_waiter|boot_fail|boot_fail_join [N]\n");
     rc = 2;
   }
   if (driver) {
