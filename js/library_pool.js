@@ -169,7 +169,7 @@ var WtPoolLibrary = {
       PThread.terminateAllThreads = () => {
         wtPool.stop();
         var r = origTerminateAll();
-        for (var w of wtPool.all) wtPool.quiet(w);
+        for (var w of wtPool.all) wtPool.quiet(w, !w.loaded); // a booting one's late "loaded" too
         return r;
       };
       // At runtime init (C callable, module compiled); main() runs in the same task, before any timer,
@@ -397,7 +397,7 @@ var WtPoolLibrary = {
     // After terminateWorker(w): a message already on its way is dropped silently instead of reaching
     // emscripten's "command from terminated worker" stub (ASSERTIONS builds): a pool message (a
     // joiner's drain wake-up, no `cmd`) always; with `all`, any (a Worker the pool retired on purpose,
-    // e.g. its "loaded" when it was still booting).
+    // or one still booting at exit: its "loaded").
     quiet(w, all) {
       var stub = w.onmessage;
       w.onmessage = (e) => { if (!all && !(e['data'] && e['data'].wtDrain)) stub(e); };
