@@ -52,7 +52,10 @@ var WtPoolLibrary = {
   // another Worker, whose waiter was queued after it, so waking one waiter (FIFO) wakes the stale one;
   // a spurious wake-up elsewhere would only run checkMailbox. An idle Worker keeps at most one stale
   // waiter until it is reused or retired. Any thread.
-  _emscripten_thread_mailbox_await__deps: ['$checkMailbox', '$wtMailboxArmed'],
+  // Worker realm: {released} of that waiter; set when the exiting thread releases it on purpose.
+  $wtMailboxWaiter: null,
+
+  _emscripten_thread_mailbox_await__deps: ['$checkMailbox', '$wtMailboxArmed', '$wtMailboxWaiter'],
   _emscripten_thread_mailbox_await: (pthread_ptr) => {
     if (typeof Atomics.waitAsync !== 'function') return;
     if (wtMailboxArmed !== pthread_ptr) {
@@ -60,13 +63,30 @@ var WtPoolLibrary = {
       var wait = Atomics.waitAsync(HEAP32, {{{ getHeapOffset('pthread_ptr', 'i32') }}}, pthread_ptr);
       if (!wait.async) return; // the word is not the thread's self pointer: not a live thread
       wtMailboxArmed = pthread_ptr;
+      var waiter = wtMailboxWaiter = { released: false };
       wait.value.then(() => {
+        if (waiter.released) return; // its thread has exited: no mailbox to check
         if (wtMailboxArmed === pthread_ptr) wtMailboxArmed = 0;
         checkMailbox();
       });
     }
     var waitingAsync = pthread_ptr + {{{ C_STRUCTS.pthread.waiting_async }}};
     Atomics.store(HEAP32, {{{ getHeapOffset('waitingAsync', 'i32') }}}, 1);
+  },
+
+  // Worker realm, on the exiting thread (pool/pool.c's thread-exit TSD destructor, inside
+  // emscripten's _emscripten_thread_exit, before the thread is marked exited): releases the realm's
+  // waiter now, while the pthread block it watches is still this thread's. Once a joiner (or the UI
+  // thread) has freed the block, malloc can put another thread's futex word there, and a waiter left
+  // armed would swallow a single-waiter wake (notify count 1) meant for it.
+  wt__js_pool_thread_exit__deps: ['$wtMailboxArmed', '$wtMailboxWaiter', '$wtRefused'],
+  wt__js_pool_thread_exit: () => {
+    wtRefused.freeAll();
+    var p = wtMailboxArmed;
+    if (!p) return;
+    wtMailboxArmed = 0;
+    wtMailboxWaiter.released = true;
+    Atomics.notify(HEAP32, {{{ getHeapOffset('p', 'i32') }}}, 1);
   },
 
   // Replaces emscripten's version: a joined (or exiting detached) thread's Worker is handed back
@@ -93,7 +113,8 @@ var WtPoolLibrary = {
 
   $wtPool__deps: ['$PThread', '$terminateWorker', '$cleanupThread', 'wt__js_pool_pop_return', 'wt__js_pool_publish', 'wt__js_pool_resolve',
                   'wt_strerror', 'wt_err_name', '$stackSave', '$stackAlloc', '$stackRestore',
-                  '$UTF8ToString'],
+                  '$UTF8ToString', 'wt__js_pool_thread_start', 'wt__js_pool_free_refused', '$spawnThread',
+                  '$ptrToString', 'wt__js_pool_abandon', '_emscripten_thread_free_data'],
   $wtPool__postset: 'wtPool.install();',
   $wtPool: {
     // Settings in force (resolved; see pool.h). Replaced by the JS config object at start-up.
@@ -103,23 +124,36 @@ var WtPoolLibrary = {
     // Runs in every realm when the script loads (after PThread.init()).
     install() {
       if (ENVIRONMENT_IS_PTHREAD) {
+        if (wtPool.testFailBoot()) throw new Error('webthreads: pool: test hook fail_boot: this Worker fails at load');
         // The 'run' handler calls PThread.threadInitTLS() for every thread it starts, by property.
         var initTLS = PThread.threadInitTLS, used = false;
         PThread.threadInitTLS = () => {
           if (used) wtPool.resetRealm();
           used = true;
           initTLS();
+          _wt__js_pool_thread_start(); // arms the thread-exit hook (wt__js_pool_thread_exit)
         };
         return;
       }
       if (ENVIRONMENT_IS_WORKER) return; // not the UI thread (e.g. PROXY_TO_WORKER): leave emscripten's pool
       wtPool.all = new Set();
       wtPool.nextId = 1;
-      wtPool.started = false;   // a take has happened: wt_pool_configure() is too late
+      wtPool.started = false;   // a take has happened (informational; configure works at any time)
       wtPool.stopped = false;
+      wtPool.bootFailed = 0;     // Workers that errored or exited before loading (stats; also in retired)
+      wtPool.bootFailStreak = 0; // such failures since the last Worker that loaded
+      wtPool.orphans = [];       // 'run' messages of threads whose Worker failed to boot, to place again
+      wtPool.orphanTimer = 0;
+      wtPool.placing = false;    // inside placeOrphans(): take() neither counts nor logs a refusal
+      wtPool.failBootFrom = 0;   // test hook (Module.webthreads.test.fail_boot)
+      wtPool.abandoned = 0;      // orphans ended as cancelled (abandon)
+      wtPool.orphanGraceMs = 5000; // pool.h's WT_POOL_ORPHAN_GRACE_MS
       wtPool.misses = 0;        // takes that found no loaded spare since the last one that did
       wtPool.draining = false;  // inside drain(): giveBack leaves publishing to drain
-      wtPool.capLogged = false;
+      wtPool.capLogAt = 0;      // when the last cap line (first or summary) was logged
+      wtPool.capQuiet = 0;      // refusals since that line
+      wtPool.capTimer = 0;
+      wtPool.refused = 0;       // every refusal at max (stats)
       wtPool.created = 0; wtPool.retired = 0; wtPool.peak = 0;
       wtPool.bootLast = 0; wtPool.bootSum = 0; wtPool.bootCount = 0; wtPool.bootMax = 0;
       wtPool.topUpTimer = 0; wtPool.retireTimer = 0;
@@ -131,7 +165,12 @@ var WtPoolLibrary = {
       PThread.loadWasmModuleToWorker = (w) => wtPool.load(w, origLoad);
       PThread.getNewWorker = () => wtPool.take();
       PThread.returnWorkerToPool = (w) => wtPool.giveBack(w, origReturn);
-      PThread.terminateAllThreads = () => { wtPool.stop(); return origTerminateAll(); };
+      PThread.terminateAllThreads = () => {
+        wtPool.stop();
+        var r = origTerminateAll();
+        for (var w of wtPool.all) wtPool.quiet(w, !w.loaded); // a booting one's late "loaded" too
+        return r;
+      };
       // At runtime init (C callable, module compiled); main() runs in the same task, before any timer,
       // so the pre-warm never delays it.
       addOnInit(() => { wtPool.readConfig(); wtPool.publish(); wtPool.scheduleTopUp(); });
@@ -146,6 +185,9 @@ var WtPoolLibrary = {
         catch (e) { err(`webthreads: pool: WEBTHREADS_CONFIG is not JSON (${e}); using the defaults`); return; }
       }
 #endif
+      // Test hook, inert unless set: Workers numbered fail_boot and up throw at load (testFailBoot).
+      var t = o && typeof o == 'object' ? o['test'] : undefined;
+      if (t && t['fail_boot'] > 0) wtPool.failBootFrom = t['fail_boot'];
       var p = o && typeof o == 'object' ? o['pool'] : undefined;
       if (p === undefined || p === null) return;
       var names = ['initial', 'spare', 'max', 'idle_timeout_ms'];
@@ -159,20 +201,26 @@ var WtPoolLibrary = {
       stackRestore(sp);
       if (rc) {
         var name = names[k - 1] ?? '?';
-        err(`webthreads: pool: Module.webthreads.pool rejected: knob ${name}=${JSON.stringify(p[name])}: ` +
+        var shown = typeof p[name] == 'number' ? String(p[name]) : JSON.stringify(p[name]); // Infinity, not null
+        err(`webthreads: pool: Module.webthreads.pool rejected: knob ${name}=${shown}: ` +
             `WT_${UTF8ToString(_wt_err_name(rc))}: ${UTF8ToString(_wt_strerror(rc))}; using the defaults`);
         return;
       }
       wtPool.cfg = { initial: r[0], spare: r[1], max: r[2], idleTimeoutMs: r[3] };
     },
 
-    // wt_pool_configure(), on the UI thread (sync proxy). Values are resolved and valid.
+    // wt_pool_configure(), on the UI thread (sync proxy), at any time. Values are resolved and valid.
     configure(initial, spare, max, idleTimeoutMs) {
-      if (wtPool.started) return -10; // WT_EBUSY
       wtPool.cfg = { initial, spare, max, idleTimeoutMs };
       var U = PThread.unusedWorkers;
-      // Shrink to the new max: nothing is assigned yet, so every Worker is in unusedWorkers.
-      while (wtPool.all.size > max && U.length) wtPool.retire(U[0]);
+      // Shrink to the new max with unassigned Workers only (booting ones first, then the longest
+      // idle): an assigned Worker is never in unusedWorkers. Workers beyond max that run threads
+      // retire when they come back (giveBack); meanwhile takes cannot boot (total >= max).
+      wtPool.drain(false);
+      while (wtPool.all.size > max && U.length) {
+        var i = U.findIndex((x) => !x.loaded);
+        wtPool.retire(U[i >= 0 ? i : 0]);
+      }
       if (wtPool.retireTimer) { clearTimeout(wtPool.retireTimer); wtPool.retireTimer = 0; }
       wtPool.scheduleRetire();
       wtPool.scheduleTopUp();
@@ -197,13 +245,21 @@ var WtPoolLibrary = {
         if (typeof url != 'string') url = URL.createObjectURL(url);
       }
 #endif
-      var opts = { 'name': 'em-pthread-webthreads-' + id };
+      var fail = wtPool.failBootFrom && id >= wtPool.failBootFrom; // test hook only
+      var opts = { 'name': 'em-pthread-webthreads-' + id + (fail ? '-fail-boot' : '') };
 #if ENVIRONMENT_MAY_BE_NODE
       if (ENVIRONMENT_IS_NODE) opts = { 'workerData': 'em-pthread', 'name': 'webthreads-' + id };
+      if (ENVIRONMENT_IS_NODE && fail) opts['argv'] = ['--webthreads-test-fail-boot'];
 #endif
       w = new Worker(url, opts);
 #endif
       w.wtId = id;
+      // Keep the thread assigned to a Worker that is still booting: if the boot fails, it moves.
+      var post = w.postMessage;
+      w.postMessage = function(m, transfer) {
+        if (m && m.cmd === 'run' && !w.loaded) w.wtRun = m;
+        return post.call(w, m, transfer);
+      };
       w.wtIdleSince = 0;
       w.wtBootStart = performance.now();
       PThread.unusedWorkers.push(w);
@@ -221,13 +277,27 @@ var WtPoolLibrary = {
 
     load(w, origLoad) {
       w.wtBootStart = performance.now();
-      var p = origLoad(w); // sets w.onmessage; ours listens beside it
+      var p = origLoad(w); // sets w.onmessage (node: its 'message' listener calls w.onmessage too)
+      // The pool's own messages (no `cmd`) are taken here, before emscripten's handler sees them.
+      var onmessage = w.onmessage;
+      w.onmessage = (e) => { if (e['data'] && e['data'].wtDrain) wtPool.drain(); else onmessage(e); };
+      // A failed boot (script or network error, out of memory, exit): wtPool.lost. Emscripten's own
+      // handler rethrows (a page error; node dies): it keeps errors of loaded Workers (crashed threads).
+      var onerror = w.onerror;
+      w.onerror = (e) => {
+        if (w.loaded || !wtPool.all.has(w)) return onerror(e);
+        e.preventDefault?.();
+        wtPool.lost(w, e.message || String(e));
+      };
 #if ENVIRONMENT_MAY_BE_NODE
-      if (ENVIRONMENT_IS_NODE) w.on('message', (d) => { if (d && d.wtDrain) wtPool.drain(); }); else
+      if (ENVIRONMENT_IS_NODE) w.on('exit', (code) => wtPool.lost(w, `exited with code ${code}`)); else
 #endif
-      w.addEventListener('message', (e) => { if (e.data && e.data.wtDrain) wtPool.drain(); });
+      w.addEventListener('messageerror', () => wtPool.lost(w, 'a message could not be deserialized'));
       return p.then((loaded) => {
         if (!wtPool.all.has(w)) return loaded; // retired or stopped meanwhile
+        wtPool.bootFailStreak = 0;
+        w.wtRun = undefined;
+        wtPool.schedulePlace();
         var ms = performance.now() - w.wtBootStart;
         wtPool.bootLast = ms; wtPool.bootSum += ms; wtPool.bootCount++;
         if (ms > wtPool.bootMax) wtPool.bootMax = ms;
@@ -261,13 +331,15 @@ var WtPoolLibrary = {
       } else {
         wtPool.misses++;
         i = U.findIndex((x) => !x.loaded);
+        if (i >= 0 && wtPool.bootFailStreak >= 4 && !wtPool.placing) i = -1; // probes are for orphans
         if (i < 0) {
           if (wtPool.all.size >= wtPool.cfg.max) {
-            if (!wtPool.capLogged) {
-              wtPool.capLogged = true;
-              err(`webthreads: pool: pthread_create refused with EAGAIN: all ${wtPool.cfg.max} Workers are busy; ` +
-                  `raise the pool's max (wt_pool_config.max, JS Module.webthreads.pool.max) or join threads first`);
-            }
+            wtPool.refuse();
+            wtPool.publish();
+            return undefined;
+          }
+          if (wtPool.bootFailStreak >= 4) { // WT_POOL_BOOT_FAIL_STREAK: no foreground boots
+            if (!wtPool.placing) wtPool.refuse(true);
             wtPool.publish();
             return undefined;
           }
@@ -285,10 +357,16 @@ var WtPoolLibrary = {
     // PThread.returnWorkerToPool: the Worker's thread has finished (joined or detached-exited). No
     // message to the Worker: it resets its realm when its next thread starts (see threadInitTLS).
     giveBack(w, origReturn) {
+      if (w.wtAbandoned) { // a thread that never started, now joined (see abandon)
+        delete PThread.pthreads[w.pthread_ptr];
+        __emscripten_thread_free_data(w.pthread_ptr);
+        return;
+      }
       origReturn(w);
       w.wtIdleSince = performance.now();
-      wtPool.capLogged = false;
+      if (wtPool.all.size > wtPool.cfg.max) wtPool.retire(w); // max was lowered while it ran
       wtPool.scheduleRetire();
+      wtPool.schedulePlace();
       if (!wtPool.draining) wtPool.publish();
     },
 
@@ -311,14 +389,148 @@ var WtPoolLibrary = {
       if (i >= 0) U.splice(i, 1);
       wtPool.all.delete(w);
       terminateWorker(w);
+      wtPool.quiet(w, true);
       wtPool.retired++;
+    },
+
+    // After terminateWorker(w): a message already on its way is dropped silently instead of reaching
+    // emscripten's "command from terminated worker" stub (ASSERTIONS builds): a pool message (a
+    // joiner's drain wake-up, no `cmd`) always; with `all`, any (a Worker the pool retired on purpose,
+    // or one still booting at exit: its "loaded").
+    quiet(w, all) {
+      var stub = w.onmessage;
+      w.onmessage = (e) => { if (!all && !(e['data'] && e['data'].wtDrain)) stub(e); };
+    },
+
+    // take() at max: pthread_create gets EAGAIN. The first refusal logs one line; later ones are
+    // counted and summarised in at most one line per ~10 s (a program that retries at the cap would
+    // otherwise print a line per try). A refusal 10 s after the last line starts over.
+    // `failing`: refused because Workers keep failing to boot (no spare, no foreground boot).
+    refuse(failing) {
+      var now = performance.now(), max = wtPool.cfg.max;
+      wtPool.refused++;
+      if (!wtPool.capLogAt || (now - wtPool.capLogAt >= 10000 && !wtPool.capQuiet)) {
+        wtPool.capLogAt = now;
+        if (failing) err(`webthreads: pool: pthread_create refused with EAGAIN: no Worker free and ${wtPool.bootFailStreak} ` +
+                         `Workers in a row failed to boot (see the lines above); retrying one boot per second`);
+        else err(`webthreads: pool: pthread_create refused with EAGAIN: all ${max} Workers are busy; ` +
+                 `raise the pool's max (wt_pool_config.max, JS Module.webthreads.pool.max) or join threads first`);
+        return;
+      }
+      wtPool.capQuiet++;
+      if (wtPool.capTimer || wtPool.stopped) return;
+      wtPool.capTimer = wtPool.timer(() => {
+        wtPool.capTimer = 0;
+        if (!wtPool.capQuiet) return;
+        err(`webthreads: pool: ${wtPool.capQuiet} more pthread_create refused with EAGAIN at max=${wtPool.cfg.max} ` +
+            `in the last ${((performance.now() - wtPool.capLogAt) / 1000).toFixed(0)} s`);
+        wtPool.capLogAt = performance.now();
+        wtPool.capQuiet = 0;
+      }, Math.max(0, wtPool.capLogAt + 10000 - now));
+    },
+
+    // The one handler of a Worker that errored, or exited, before it had loaded (its boot failed):
+    // it leaves the pool at once (counted in retired and boot_failed, so created - retired == total)
+    // and the thread assigned to it, if any, is placed again on another Worker (placeOrphans).
+    lost(w, why) {
+      if (w.loaded || !wtPool.all.has(w) || wtPool.stopped) return; // stopped: the runtime exits
+      var U = PThread.unusedWorkers, i = U.indexOf(w);
+      if (i >= 0) U.splice(i, 1);
+      wtPool.all.delete(w);
+      wtPool.retired++;
+      wtPool.bootFailed++;
+      var streak = ++wtPool.bootFailStreak, run = w.wtRun;
+      if (w.pthread_ptr) { // undo spawnThread's assignment
+        i = PThread.runningWorkers.indexOf(w);
+        if (i >= 0) PThread.runningWorkers.splice(i, 1);
+        delete PThread.pthreads[w.pthread_ptr];
+        w.pthread_ptr = 0;
+      }
+      w.wtRun = undefined;
+      terminateWorker(w);
+      wtPool.quiet(w, true);
+      if (streak <= 4)
+        err(`webthreads: pool: Worker ${w.wtId} failed to boot (${why}); it left the pool` +
+            (run ? `; its thread ${ptrToString(run.pthread_ptr)} starts on another Worker` : '') +
+            (streak == 4 ? `; ${streak} failures in a row: no more boots for pthread_create, one try per second` : ''));
+      if (run) wtPool.orphans.push(run);
+      wtPool.placeOrphans();
+      wtPool.scheduleTopUp();
+      wtPool.publish();
+    },
+
+    // Starts the threads whose Worker failed to boot, oldest first, on other Workers (take(): a spare,
+    // a booting one, or a new one unless boots keep failing). UI thread; not inside drain() (a take
+    // from there would re-enter take): giveBack and load defer it with schedulePlace().
+    placeOrphans() {
+      while (wtPool.orphans.length && !wtPool.stopped) {
+        var m = wtPool.orphans[0];
+        wtPool.placing = true;
+        try {
+          var rc = spawnThread({ startRoutine: m.start_routine, pthread_ptr: m.pthread_ptr, arg: m.arg, transferList: [] });
+        } finally {
+          wtPool.placing = false;
+        }
+        if (rc) { // no Worker now: again when one loads or comes back
+          var now = performance.now();
+          if (!m.wtWaitSince) {
+            m.wtWaitSince = now;
+            err(`webthreads: pool: thread ${ptrToString(m.pthread_ptr)} waits for a Worker: its own failed to boot and ` +
+                `${wtPool.bootFailStreak} Workers in a row failed; it starts when a Worker loads or comes back, ` +
+                `or ends as cancelled in ${wtPool.orphanGraceMs / 1000} s`);
+          }
+          if (now - m.wtWaitSince < wtPool.orphanGraceMs) {
+            wtPool.schedulePlace(m.wtWaitSince + wtPool.orphanGraceMs - now + 1);
+            break;
+          }
+          wtPool.orphans.shift();
+          wtPool.abandon(m);
+          continue;
+        }
+        wtPool.orphans.shift();
+        // A notification sent to it while it had no Worker went to the failed one: check its mailbox.
+        PThread.pthreads[m.pthread_ptr]?.postMessage({ cmd: 'checkMailbox' });
+      }
+    },
+
+    schedulePlace(ms = 0) {
+      if (wtPool.orphans.length && !wtPool.orphanTimer && !wtPool.stopped)
+        wtPool.orphanTimer = wtPool.timer(() => { wtPool.orphanTimer = 0; wtPool.placeOrphans(); }, ms);
+    },
+
+    // Ends an orphan that found no Worker within WT_POOL_ORPHAN_GRACE_MS as if it had been cancelled
+    // before running (pool/pool_abandon.c): its joiner gets PTHREAD_CANCELED instead of waiting for
+    // ever. A joinable one keeps a stand-in Worker entry in PThread.pthreads until it is joined, so
+    // emscripten's cleanupThread finds something to return (giveBack then frees the block).
+    abandon(m) {
+      var t = m.pthread_ptr;
+      err(`webthreads: pool: thread ${ptrToString(t)} never started: its Worker failed to boot and no other Worker ` +
+          `took it within ${wtPool.orphanGraceMs / 1000} s (${wtPool.bootFailStreak} boots in a row failed); it ends ` +
+          `as cancelled: pthread_join gives PTHREAD_CANCELED`);
+      wtPool.abandoned++;
+      PThread.pthreads[t] = { wtAbandoned: true, pthread_ptr: t };
+      if (_wt__js_pool_abandon(t)) { // detached: nobody joins it
+        delete PThread.pthreads[t];
+        __emscripten_thread_free_data(t);
+      }
+    },
+
+    // Worker realm, at load: the test hook fail_boot marked this Worker (its name, or under node its
+    // argv, which a Worker does not inherit) to throw. Never true otherwise.
+    testFailBoot() {
+#if ENVIRONMENT_MAY_BE_NODE
+      if (ENVIRONMENT_IS_NODE) return process.argv.includes('--webthreads-test-fail-boot');
+#endif
+      return typeof self == 'object' && typeof self.name == 'string' && self.name.endsWith('-fail-boot');
     },
 
     stop() {
       wtPool.stopped = true;
       if (wtPool.topUpTimer) clearTimeout(wtPool.topUpTimer);
       if (wtPool.retireTimer) clearTimeout(wtPool.retireTimer);
-      wtPool.topUpTimer = wtPool.retireTimer = 0;
+      if (wtPool.capTimer) clearTimeout(wtPool.capTimer);
+      if (wtPool.orphanTimer) clearTimeout(wtPool.orphanTimer);
+      wtPool.topUpTimer = wtPool.retireTimer = wtPool.capTimer = wtPool.orphanTimer = 0;
     },
 
     // ---- background work (UI thread, timers)
@@ -342,14 +554,16 @@ var WtPoolLibrary = {
       // Nothing to boot (the common case in create/join loops): no timer, no extra UI-thread task.
       // Otherwise a 1 ms delay lets a Worker whose thread just finished come back first (its return
       // is usually already queued): create/join loops then reuse it instead of over-growing.
-      if (!wtPool.topUpTimer && !wtPool.stopped && wtPool.topUpWant() > 0) wtPool.topUpTimer = wtPool.timer(wtPool.topUp, 1);
+      // While Workers keep failing to boot (WT_POOL_BOOT_FAIL_STREAK), one try per second.
+      if (!wtPool.topUpTimer && !wtPool.stopped && wtPool.topUpWant() > 0)
+        wtPool.topUpTimer = wtPool.timer(wtPool.topUp, wtPool.bootFailStreak >= 4 ? 1000 : 1);
     },
 
     topUp() {
       wtPool.topUpTimer = 0;
       if (wtPool.stopped) return;
       var want = wtPool.topUpWant();
-      var n = Math.min(want, 8);
+      var n = Math.min(want, wtPool.bootFailStreak >= 4 ? 1 : 8);
       for (var i = 0; i < n; i++) wtPool.boot();
       if (want > n) wtPool.scheduleTopUp();
       if (n > 0) wtPool.publish();
@@ -389,7 +603,7 @@ var WtPoolLibrary = {
       _wt__js_pool_publish(total, spare, loading, total - PThread.unusedWorkers.length, wtPool.peak,
                            wtPool.created, wtPool.retired, wtPool.bootLast,
                            wtPool.bootCount ? wtPool.bootSum / wtPool.bootCount : 0, wtPool.bootMax,
-                           c.initial, c.spare, c.max, c.idleTimeoutMs);
+                           c.initial, c.spare, c.max, c.idleTimeoutMs, wtPool.bootFailed, wtPool.refused);
     },
 
     // ---- Worker realm
@@ -400,13 +614,56 @@ var WtPoolLibrary = {
     },
   },
 
-  // wt_pool_configure(): apply resolved settings on the UI thread. Returns 0 or WT_EBUSY.
+  // Wraps emscripten's __pthread_create_js (its code, copied under another name) so that a thread
+  // refused on the UI thread (EAGAIN at the pool's max) has its block freed: emscripten's
+  // __pthread_create returns the error without freeing it. A worker creator's call is proxied to the
+  // UI thread, so this wrapper runs there too and sees the refusal with the thread's address.
+  $wtPthreadCreateJs: LibraryManager.library['__pthread_create_js'],
+  // (its internal dependency $pthreadCreateProxied is pulled in below, not as a user-library dep)
+  $wtPthreadCreateJs__deps: LibraryManager.library['__pthread_create_js__deps'].filter((d) => d != '$pthreadCreateProxied'),
+  __pthread_create_js__deps: ['$wtPthreadCreateJs', '$wtRefused'],
+  __pthread_create_js: (pthread_ptr, attr, startRoutine, arg) => {
+    wtRefused.freeAll(); // this thread's earlier refusals: their __pthread_create has returned
+    var rc = wtPthreadCreateJs(pthread_ptr, attr, startRoutine, arg);
+    if (rc) wtRefused.add(pthread_ptr);
+    return rc;
+  },
+
+  // Blocks of threads whose pthread_create this realm's thread made and that were refused. Each is
+  // freed on the creating thread once its __pthread_create has surely returned (it unlinks the block
+  // from musl's thread list after the refusal and then touches it no more): at that thread's next
+  // pthread_create, at its exit (wt__js_pool_thread_exit), or at the realm's next event-loop turn,
+  // whichever comes first. The same thread, never a race: nobody else knows the block. A creator
+  // that keeps being refused without returning to its event loop holds at most one block.
+  $wtRefused__deps: ['wt__js_pool_free_refused'],
+  $wtRefused: {
+    blocks: [],
+    timer: 0,
+    add(t) {
+      wtRefused.blocks.push(t);
+      if (!wtRefused.timer) {
+        wtRefused.timer = setTimeout(() => { wtRefused.timer = 0; wtRefused.freeAll(); }, 0);
+#if ENVIRONMENT_MAY_BE_NODE
+        if (ENVIRONMENT_IS_NODE) wtRefused.timer.unref();
+#endif
+      }
+    },
+    freeAll() {
+      var b;
+      while ((b = wtRefused.blocks.pop())) {
+        var mailbox = {{{ makeGetValue('b', C_STRUCTS.pthread.waiting_async + ' - 4 - ' + POINTER_SIZE, '*') }}};
+        _wt__js_pool_free_refused(b, mailbox);
+      }
+    },
+  },
+
+  // wt_pool_configure(): apply resolved settings on the UI thread. Returns 0.
   wt__js_pool_configure__proxy: 'sync',
   wt__js_pool_configure__deps: ['$wtPool'],
   wt__js_pool_configure: (initial, spare, max, idleTimeoutMs) => wtPool.configure(initial, spare, max, idleTimeoutMs),
 };
 
 // The pool is active in every -pthread program that links libwebthreads.js (see docs/pool.md).
-extraLibraryFuncs.push('$wtPool');
+extraLibraryFuncs.push('$wtPool', '$pthreadCreateProxied');
 addToLibrary(WtPoolLibrary);
 #endif

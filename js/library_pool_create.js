@@ -16,9 +16,10 @@ addToLibrary({
   $pthreadCreateProxied: (pthread_ptr, attr, startRoutine, arg) =>
     _wt__pool_create_proxied(pthread_ptr, attr, startRoutine, arg),
 
-  // UI thread, from wt__pool_create_proxied's task: the create itself.
-  wt__js_pool_create_on_ui__deps: ['__pthread_create_js'],
+  // UI thread, from wt__pool_create_proxied's task: the create itself, emscripten's code (the
+  // creator's own __pthread_create_js wrapper, on its thread, frees a refused block: js/library_pool.js).
+  wt__js_pool_create_on_ui__deps: ['$wtPthreadCreateJs'],
   wt__js_pool_create_on_ui: (pthread_ptr, attr, startRoutine, arg) =>
-    ___pthread_create_js(pthread_ptr, attr, startRoutine, arg),
+    wtPthreadCreateJs(pthread_ptr, attr, startRoutine, arg),
 });
 #endif

@@ -14,6 +14,8 @@
  */
 #include "pool/pool_internal.h"
 
+#include "common/wait.h"
+
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +25,7 @@
 #include <emscripten/emscripten.h>
 #include <emscripten/threading.h>
 #include <limits.h>
+#include <pthread.h>
 #endif
 
 /* ------------------------------------------------------------------ validation */
@@ -78,7 +81,7 @@ static struct {
   atomic_uint seq;
   atomic_flag writer;
   atomic_int total, spare, loading, running, peak;
-  atomic_ullong created, retired;
+  atomic_ullong created, retired, boot_failed, refused;
   atomic_llong boot_last_us, boot_mean_us, boot_max_us;
   atomic_int initial, spare_target, max, idle_timeout_ms;
   atomic_int configured; /* 0 until the first publication of settings: defaults are in force */
@@ -100,6 +103,8 @@ void wt__pool_publish(const struct wt_pool_stats *s, const wt_pool_config *cfg) 
     ST(peak, s->peak);
     ST(created, s->created);
     ST(retired, s->retired);
+    ST(boot_failed, s->boot_failed);
+    ST(refused, s->refused);
     ST(boot_last_us, (long long)(s->boot_last_ms * 1000.0));
     ST(boot_mean_us, (long long)(s->boot_mean_ms * 1000.0));
     ST(boot_max_us, (long long)(s->boot_max_ms * 1000.0));
@@ -114,7 +119,7 @@ void wt__pool_publish(const struct wt_pool_stats *s, const wt_pool_config *cfg) 
   atomic_fetch_add_explicit(&state.seq, 1, memory_order_release); /* even: done */
   atomic_flag_clear_explicit(&state.writer, memory_order_release);
 #ifdef __EMSCRIPTEN__
-  emscripten_futex_wake(&state.seq, INT_MAX); /* wt__pool_wait_change() */
+  wt__wake(&state.seq, INT32_MAX); /* wt__pool_wait_change() */
 #endif
 }
 
@@ -123,8 +128,9 @@ unsigned wt__pool_generation(void) { return atomic_load_explicit(&state.seq, mem
 int wt__pool_wait_change(unsigned seen, double timeout_ms) {
 #ifdef __EMSCRIPTEN__
   if (emscripten_is_main_browser_thread()) return WT_EWOULDBLOCK;
-  if (atomic_load_explicit(&state.seq, memory_order_acquire) != seen) return WT_OK;
-  emscripten_futex_wait(&state.seq, seen, timeout_ms);
+  double deadline = wt__now_ms() + timeout_ms;
+  while (atomic_load_explicit(&state.seq, memory_order_acquire) == seen)
+    if (wt__wait(&state.seq, seen, deadline, 0) == WT_ETIMEDOUT) break;
   return atomic_load_explicit(&state.seq, memory_order_acquire) != seen ? WT_OK : WT_ETIMEDOUT;
 #else
   (void)seen;
@@ -153,6 +159,8 @@ int wt_pool_stats(struct wt_pool_stats *out) {
     out->peak = LD(peak);
     out->created = LD(created);
     out->retired = LD(retired);
+    out->boot_failed = LD(boot_failed);
+    out->refused = LD(refused);
     out->boot_last_ms = (double)LD(boot_last_us) / 1000.0;
     out->boot_mean_ms = (double)LD(boot_mean_us) / 1000.0;
     out->boot_max_ms = (double)LD(boot_max_us) / 1000.0;
@@ -219,7 +227,8 @@ EMSCRIPTEN_KEEPALIVE int wt__js_pool_resolve(double initial, double spare, doubl
   for (int i = 0; i < 4; i++) {
     double x = in[i];
     if (x != x) { v[i] = 0; continue; } /* absent */
-    if (x != (double)(long long)x || x > 1e12 || x < -1e12) {
+    /* Range first: converting a non-finite or huge double to long long is undefined behaviour. */
+    if (!(x <= 1e12 && x >= -1e12) || x != (double)(long long)x) {
       *knob = i + 1;
       return WT_EPOOL_NOT_INTEGER;
     }
@@ -278,11 +287,57 @@ EMSCRIPTEN_KEEPALIVE uintptr_t wt__js_pool_pop_return(void) {
 EMSCRIPTEN_KEEPALIVE void wt__js_pool_publish(int total, int spare, int loading, int running, int peak,
                                               double created, double retired, double boot_last_ms,
                                               double boot_mean_ms, double boot_max_ms, int initial,
-                                              int spare_target, int max, int idle_timeout_ms) {
-  struct wt_pool_stats s = {total, spare, loading, running, peak, (unsigned long long)created,
-                            (unsigned long long)retired, boot_last_ms, boot_mean_ms, boot_max_ms};
+                                              int spare_target, int max, int idle_timeout_ms,
+                                              double boot_failed, double refused) {
+  struct wt_pool_stats s = {.total = total, .spare = spare, .loading = loading, .running = running, .peak = peak,
+                            .created = (unsigned long long)created, .retired = (unsigned long long)retired,
+                            .boot_failed = (unsigned long long)boot_failed, .refused = (unsigned long long)refused,
+                            .boot_last_ms = boot_last_ms, .boot_mean_ms = boot_mean_ms, .boot_max_ms = boot_max_ms};
   wt_pool_config c = {initial, spare_target, max, idle_timeout_ms};
   wt__pool_publish(&s, &c);
+}
+
+/* Thread exit hook. Every thread the pool starts sets `exit_key` (wt__js_pool_thread_start, called by
+ * the Worker realm's wrapped threadInitTLS), so its destructor runs on the exiting thread inside
+ * emscripten's _emscripten_thread_exit: after the mailbox is closed and before the thread is marked
+ * exited, i.e. before a joiner (or, detached, the UI thread) can free the pthread block. That is the
+ * last moment at which the realm's Atomics.waitAsync mailbox waiter still watches this thread's own
+ * memory; js/library_pool.js releases it there. */
+void wt__js_pool_thread_exit(void); /* js/library_pool.js, Worker realm */
+
+static pthread_key_t exit_key;
+static int exit_key_ok;
+
+static void on_thread_exit(void *unused) {
+  (void)unused;
+  wt__js_pool_thread_exit();
+}
+
+/* Main thread, before main() (pool.o is always linked with the pool's JS). If it failed (no keys
+ * left), the realm's next thread releases the waiter instead (see library_pool.js). */
+__attribute__((constructor)) static void create_exit_key(void) {
+  exit_key_ok = pthread_key_create(&exit_key, on_thread_exit) == 0;
+}
+
+/* Worker realm, on the starting thread (stack and thread pointer set); never blocks or allocates. */
+EMSCRIPTEN_KEEPALIVE void wt__js_pool_thread_start(void) {
+  if (exit_key_ok) pthread_setspecific(exit_key, (void *)1);
+}
+
+/* A pthread_create refused by __pthread_create_js (EAGAIN at the cap) leaves emscripten's
+ * __pthread_create with the new thread's block (pthread struct, TLS, TSD, stack: one malloc block,
+ * map_base) and its mailbox queue allocated and owned by nobody: it unlinks the thread and returns
+ * the error without freeing them. emscripten internals (system/lib/pthread): */
+typedef struct em_task_queue em_task_queue;
+void em_task_queue_destroy(em_task_queue *queue);
+void _emscripten_thread_free_data(pthread_t t);
+
+/* The creating thread, once its refused __pthread_create has returned (it has unlinked `t` and is done
+ * with it; see $wtRefused in library_pool.js): frees what __pthread_create allocated for it.
+ * `mailbox` is t->mailbox. */
+EMSCRIPTEN_KEEPALIVE void wt__js_pool_free_refused(pthread_t t, em_task_queue *mailbox) {
+  if (mailbox) em_task_queue_destroy(mailbox);
+  _emscripten_thread_free_data(t);
 }
 
 #else /* ------------------------------------------------------------------ platform: host */

@@ -6,7 +6,9 @@
 //   node test/run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] [--settle MS] prog.js [args...]
 //
 // --config is the webthreads configuration object: Module.webthreads in the page, and the
-// WEBTHREADS_CONFIG environment variable under node (js/library_webthreads.js reads either).
+// WEBTHREADS_CONFIG environment variable under node (js/library_webthreads.js reads either). Its JSON
+// text goes through unchanged (not re-serialised), so a number such as 1e400 reaches the program as
+// Infinity, as it would from a page or an environment variable.
 // --settle (Chromium; benchmarks) waits MS after the browser starts before loading the page: headless
 // Chromium burns about a second of CPU just after launch, which would otherwise land in start-up timings.
 // Chromium: a static server on 127.0.0.1 (port chosen by the OS) serves the program's folder with
@@ -28,7 +30,7 @@ while (argv.length && argv[0].startsWith('--')) {
   if (val === undefined) fail(`${opt} needs a value`);
   if (opt === '--env') env = val;
   else if (opt === '--timeout') timeoutSec = Number(val);
-  else if (opt === '--config') config = JSON.parse(val);
+  else if (opt === '--config') { JSON.parse(val); config = val; } // passed on as written (1e400 stays Infinity)
   else if (opt === '--settle') settleMs = Number(val);
   else fail(`unknown option ${opt}`);
 }
@@ -48,7 +50,7 @@ function timedOut(extra) {
 
 if (env === 'node') {
   const childEnv = { ...process.env };
-  if (config) childEnv.WEBTHREADS_CONFIG = JSON.stringify(config);
+  if (config) childEnv.WEBTHREADS_CONFIG = config;
   const child = spawn(process.execPath, [progPath, ...progArgs], { stdio: 'inherit', env: childEnv });
   const timer = setTimeout(() => { timedOut(); child.kill('SIGKILL'); process.exitCode = 124; }, timeoutSec * 1000);
   child.on('exit', (code, signal) => {
@@ -70,7 +72,7 @@ async function runChromium() {
 <script>
 var Module = {
   arguments: ${JSON.stringify(progArgs)},
-  webthreads: ${JSON.stringify(config ?? undefined) ?? 'undefined'},
+  webthreads: ${config ?? 'undefined'},
   onExit: (code) => __wt_done({ code }),
   onAbort: (what) => __wt_done({ abort: String(what) }),
 };

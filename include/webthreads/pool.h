@@ -9,18 +9,25 @@
  *   - `spare` loaded-but-unused Workers are kept ready and topped up in the background after each take;
  *     when creations outpace the spares, every waiting creation gets its own booting Worker at once and
  *     the pool boots ahead of the observed demand (parallel batches, never one at a time);
- *   - at most `max` Workers exist; a pthread_create beyond that returns EAGAIN promptly and logs one
- *     line naming the `max` knob;
+ *   - at most `max` Workers exist; a pthread_create beyond that returns EAGAIN promptly; the first
+ *     refusal logs one line naming the `max` knob, later ones at most one summary line per ~10 s with
+ *     the number of refusals since (every refusal is counted in wt_pool_stats().refused);
+ *   - a Worker that fails to boot (script error, network error, out of memory: an error or exit before
+ *     it has loaded) leaves the pool at once; a thread already assigned to it starts on another Worker;
+ *     after WT_POOL_BOOT_FAIL_STREAK failures in a row the pool stops booting in the foreground (see
+ *     docs/pool.md);
  *   - idle Workers beyond the floor (max(initial, spare), keeping `spare` spares) are terminated after
  *     `idle_timeout_ms`; a Worker that runs, or is about to run, a thread is never terminated;
- *   - a Worker returning to the pool has its stale Atomics.waitAsync mailbox waiters woken (the
- *     emscripten 3.1.69 leak) and its JS realm-reset hooks run before it is reused.
+ *   - an exiting thread releases its Worker's Atomics.waitAsync mailbox waiter before its pthread block
+ *     can be freed (the emscripten 3.1.69 leak, and a wake swallowed at a reused address), and the
+ *     Worker's JS realm-reset hooks run before it is reused;
+ *   - a pthread_create refused with EAGAIN frees the new thread's block (emscripten leaks it).
  *
  * Configuration comes from the page (`Module.webthreads.pool = {initial, spare, max,
  * idle_timeout_ms}`; under node the WEBTHREADS_CONFIG environment variable holds the same object as
- * JSON), read when the runtime starts, or from wt_pool_configure() before the pool hands out its first
- * Worker. In both, 0 or absent means the default below; an invalid set is rejected as a whole with a
- * WT_E... code and a message naming the knob, and the settings in force stay.
+ * JSON), read when the runtime starts, or from wt_pool_configure() at any time, from any thread. In
+ * both, 0 or absent means the default below; an invalid set is rejected as a whole with a WT_E... code
+ * and a message naming the knob, and the settings in force stay.
  *
  * Host (non-wasm) builds have no Workers: configuration is validated and stored, stats stay zero.
  */
@@ -42,6 +49,13 @@ extern "C" {
 #define WT_POOL_LIMIT 400
 /* Idle timeouts above one day are rejected (WT_EPOOL_TIMEOUT_RANGE). */
 #define WT_POOL_IDLE_TIMEOUT_LIMIT_MS 86400000
+/* Boot failures in a row (no Worker loaded in between) after which the pool stops booting Workers for
+ * takes and tops up with one Worker per second at most, until a Worker loads again. */
+#define WT_POOL_BOOT_FAIL_STREAK 4
+/* A thread whose Worker failed to boot and that no other Worker took for this long, while boots keep
+ * failing (WT_POOL_BOOT_FAIL_STREAK), ends as if cancelled before it ran: pthread_join gives
+ * PTHREAD_CANCELED, and a line names the thread. */
+#define WT_POOL_ORPHAN_GRACE_MS 5000
 /* "None": an explicit zero for `initial` and `spare` (0 means default there), and "never retire" for
  * `idle_timeout_ms`. Not allowed for `max`. Every other negative value is rejected. */
 #define WT_POOL_NONE (-1)
@@ -76,12 +90,14 @@ int wt_pool_config_check(const wt_pool_config *cfg, wt_pool_config *resolved, wt
  * "" for WT_POOL_KNOB_NONE. Any thread; static string. */
 const char *wt_pool_knob_name(wt_pool_knob knob);
 
-/* Applies `cfg` (validated as by wt_pool_config_check) before the pool hands out its first Worker:
- * raising initial/spare boots the difference in the background; lowering max terminates idle Workers
- * beyond it. On error nothing changes and one line naming the knob goes to stderr.
+/* Applies `cfg` (validated as by wt_pool_config_check) at any time, also while threads run (live
+ * reconfiguration): raising initial/spare boots the difference in the background; lowering max
+ * terminates idle (unassigned) Workers beyond it at once and refuses new Workers, retiring returning
+ * ones, until total <= max again; a Worker that runs, or is assigned, a thread is never terminated (so
+ * `total` may stay above a lowered max until those threads finish). On error nothing changes and one
+ * line naming the knob goes to stderr.
  * Any thread; a worker caller blocks for one round trip to the UI thread (which never blocks).
- * Does not allocate. Returns WT_OK, a validation error, or WT_EBUSY once the pool has started serving
- * threads (with -sPROXY_TO_PTHREAD main() itself is such a thread: configure from JS instead). */
+ * Does not allocate. Returns WT_OK or a validation error. */
 int wt_pool_configure(const wt_pool_config *cfg);
 
 /* The settings in force (defaults resolved). Any thread; never blocks or allocates. Returns WT_OK, or
@@ -92,13 +108,18 @@ int wt_pool_get_config(wt_pool_config *out);
  * `new Worker()` to the Worker reporting it has loaded the program. Named like POSIX `struct stat`:
  * the type is `struct wt_pool_stats`, the function wt_pool_stats(). */
 struct wt_pool_stats {
-  int total;             /* alive: loading + loaded spare + running (== created - retired) */
+  int total;             /* alive: loading + loaded spare + running (== created - retired); may exceed
+                            a lowered max while the threads running on the excess finish */
   int spare;             /* loaded and not running a thread */
   int loading;           /* still booting (some may already be assigned a thread) */
   int running;           /* assigned a thread (running it, or about to once loaded) */
   int peak;              /* highest `total` seen */
   unsigned long long created; /* Workers ever created */
-  unsigned long long retired; /* Workers ever terminated by the pool (idle retirement, shrinking max) */
+  unsigned long long retired; /* Workers ever gone: terminated by the pool (idle retirement, lowered
+                                 max) or failed to boot (those are also counted in boot_failed) */
+  unsigned long long boot_failed; /* Workers that errored or exited before they had loaded */
+  unsigned long long refused;     /* pthread_create calls refused with EAGAIN (at `max`, or no spare
+                                     while Workers keep failing to boot) */
   double boot_last_ms, boot_mean_ms, boot_max_ms; /* 0 before the first boot completes */
 };
 

@@ -19,3 +19,19 @@ addToLibrary({
   },
 });
 extraLibraryFuncs.push('$wtTestRealm');
+
+// Lines the UI thread logged through emscripten's `err` (the pool's log lines), for the tests that count
+// them: the wrapper is installed in the UI realm only, ahead of main().
+addToLibrary({
+  $wtTestLog__postset: 'if (!ENVIRONMENT_IS_PTHREAD) { var wtTestErr = err; err = (...a) => { wtTestLog.lines.push(a.join(" ")); wtTestErr(...a); }; }',
+  $wtTestLog: { lines: [] },
+
+  // How many logged lines contain `needle` (a C string). Any thread (proxied to the UI thread).
+  wt_test_log_count__deps: ['$wtTestLog', '$UTF8ToString'],
+  wt_test_log_count__proxy: 'sync',
+  wt_test_log_count: (needle) => {
+    var s = UTF8ToString(needle);
+    return wtTestLog.lines.filter((l) => l.includes(s)).length;
+  },
+});
+extraLibraryFuncs.push('$wtTestLog');
