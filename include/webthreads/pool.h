@@ -21,7 +21,8 @@
  *   - an exiting thread releases its Worker's Atomics.waitAsync mailbox waiter before its pthread block
  *     can be freed (the emscripten 3.1.69 leak, and a wake swallowed at a reused address), and the
  *     Worker's JS realm-reset hooks run before it is reused;
- *   - a pthread_create refused with EAGAIN frees the new thread's block (emscripten leaks it).
+ *   - a pthread_create refused with EAGAIN frees the new thread's block (emscripten leaks it) on the
+ *     creating thread, at its next pthread_create, its exit or its next event-loop turn.
  *
  * Configuration comes from the page (`Module.webthreads.pool = {initial, spare, max,
  * idle_timeout_ms}`; under node the WEBTHREADS_CONFIG environment variable holds the same object as
