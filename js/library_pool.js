@@ -113,7 +113,7 @@ var WtPoolLibrary = {
 
   $wtPool__deps: ['$PThread', '$terminateWorker', '$cleanupThread', 'wt__js_pool_pop_return', 'wt__js_pool_publish', 'wt__js_pool_resolve',
                   'wt_strerror', 'wt_err_name', '$stackSave', '$stackAlloc', '$stackRestore',
-                  '$UTF8ToString', 'wt__js_pool_thread_start', 'wt__js_pool_free_refused', '$spawnThread',
+                  '$UTF8ToString', 'wt__js_pool_thread_start', '$spawnThread',
                   '$ptrToString', 'wt__js_pool_abandon', '_emscripten_thread_free_data'],
   $wtPool__postset: 'wtPool.install();',
   $wtPool: {
@@ -297,6 +297,7 @@ var WtPoolLibrary = {
         if (!wtPool.all.has(w)) return loaded; // retired or stopped meanwhile
         wtPool.bootFailStreak = 0;
         w.wtRun = undefined;
+        delete w.postMessage; // loaded: the prototype's again (the 'run' record is for booting Workers)
         wtPool.schedulePlace();
         var ms = performance.now() - w.wtBootStart;
         wtPool.bootLast = ms; wtPool.bootSum += ms; wtPool.bootCount++;
@@ -614,10 +615,10 @@ var WtPoolLibrary = {
     },
   },
 
-  // Wraps emscripten's __pthread_create_js (its code, copied under another name) so that a thread
-  // refused on the UI thread (EAGAIN at the pool's max) has its block freed: emscripten's
-  // __pthread_create returns the error without freeing it. A worker creator's call is proxied to the
-  // UI thread, so this wrapper runs there too and sees the refusal with the thread's address.
+  // Wraps emscripten's __pthread_create_js (its code, copied under another name) on the creating
+  // thread, so that a refused thread (EAGAIN at the pool's max) has its block freed: emscripten's
+  // __pthread_create returns the error without freeing it. The UI side of a worker's create
+  // (js/library_pool_create.js) runs the unwrapped copy, so each refusal is seen once, by its creator.
   $wtPthreadCreateJs: LibraryManager.library['__pthread_create_js'],
   // (its internal dependency $pthreadCreateProxied is pulled in below, not as a user-library dep)
   $wtPthreadCreateJs__deps: LibraryManager.library['__pthread_create_js__deps'].filter((d) => d != '$pthreadCreateProxied'),
@@ -650,10 +651,7 @@ var WtPoolLibrary = {
     },
     freeAll() {
       var b;
-      while ((b = wtRefused.blocks.pop())) {
-        var mailbox = {{{ makeGetValue('b', C_STRUCTS.pthread.waiting_async + ' - 4 - ' + POINTER_SIZE, '*') }}};
-        _wt__js_pool_free_refused(b, mailbox);
-      }
+      while ((b = wtRefused.blocks.pop())) _wt__js_pool_free_refused(b);
     },
   },
 

@@ -324,22 +324,6 @@ EMSCRIPTEN_KEEPALIVE void wt__js_pool_thread_start(void) {
   if (exit_key_ok) pthread_setspecific(exit_key, (void *)1);
 }
 
-/* A pthread_create refused by __pthread_create_js (EAGAIN at the cap) leaves emscripten's
- * __pthread_create with the new thread's block (pthread struct, TLS, TSD, stack: one malloc block,
- * map_base) and its mailbox queue allocated and owned by nobody: it unlinks the thread and returns
- * the error without freeing them. emscripten internals (system/lib/pthread): */
-typedef struct em_task_queue em_task_queue;
-void em_task_queue_destroy(em_task_queue *queue);
-void _emscripten_thread_free_data(pthread_t t);
-
-/* The creating thread, once its refused __pthread_create has returned (it has unlinked `t` and is done
- * with it; see $wtRefused in library_pool.js): frees what __pthread_create allocated for it.
- * `mailbox` is t->mailbox. */
-EMSCRIPTEN_KEEPALIVE void wt__js_pool_free_refused(pthread_t t, em_task_queue *mailbox) {
-  if (mailbox) em_task_queue_destroy(mailbox);
-  _emscripten_thread_free_data(t);
-}
-
 #else /* ------------------------------------------------------------------ platform: host */
 
 /* Host builds have no Workers: the settings are validated and stored; stats stay zero. */

@@ -1,5 +1,5 @@
-/* Ending a thread that never ran (wasm only): the one place where the pool uses musl's and
- * emscripten's internal headers (pthread_impl.h, em_task_queue.h; include paths in
+/* Ending a thread that never ran, and freeing a refused one (wasm only): the one place where the pool
+ * uses musl's and emscripten's internal headers (pthread_impl.h, em_task_queue.h; include paths in
  * pool/sources.cmake).
  *
  * A thread whose Worker failed to boot is placed on another Worker (js/library_pool.js,
@@ -14,6 +14,18 @@
 
 #include <emscripten/emscripten.h>
 #include <stdatomic.h>
+
+void _emscripten_thread_free_data(pthread_t t); /* system/lib/pthread/pthread_create.c */
+
+/* A pthread_create refused by __pthread_create_js (EAGAIN at the cap) leaves emscripten's
+ * __pthread_create with the new thread's block (pthread struct, TLS, TSD, stack: one malloc block,
+ * map_base) and its mailbox queue allocated and owned by nobody: it unlinks the thread and returns
+ * the error without freeing them. Called on the creating thread once that __pthread_create has
+ * returned ($wtRefused in js/library_pool.js); frees both. */
+EMSCRIPTEN_KEEPALIVE void wt__js_pool_free_refused(pthread_t t) {
+  em_task_queue_destroy(t->mailbox);
+  _emscripten_thread_free_data(t);
+}
 
 /* UI thread only; `t` has no Worker and never ran. Returns 1 if `t` was detached (the caller frees
  * its block: nobody will join it), 0 if a joiner (now or later) will clean it up. Never blocks
