@@ -127,9 +127,14 @@ static int wait_at_least(atomic_int *v, int want, double timeout_ms) {
 
 static atomic_int started, release;
 
-static void *burst_child(void *arg) {
+// A test thread is running: counts it in `started` and wakes a wait_at_least(&started, ...).
+static void announce_started(void) {
   atomic_fetch_add(&started, 1);
   emscripten_futex_wake(&started, 1);
+}
+
+static void *burst_child(void *arg) {
+  announce_started();
   // Stay alive until every sibling runs: the N threads are truly concurrent. Bounded.
   wait_at_least(&release, 1, 60000);
   return arg;
@@ -705,16 +710,14 @@ static uint32_t *sw_word;
 
 // Holds its Worker: announces itself (started), then blocks until `hold`.
 static void *sw_waiter_hold(void *arg) {
-  atomic_fetch_add(&started, 1);
-  emscripten_futex_wake(&started, 1);
+  announce_started();
   wait_at_least(&hold, 1, 120000);
   return arg;
 }
 
 static void *sw_waiter(void *unused) {
   (void)unused;
-  atomic_fetch_add(&started, 1);
-  emscripten_futex_wake(&started, 1);
+  announce_started();
   wait_at_least(&sw_go, 1, 60000);
   int r = emscripten_futex_wait(sw_word, 0, 10000); // 0: woken; -ETIMEDOUT: the wake never came
   atomic_store(&sw_result, r == 0 ? 1 : -1);
