@@ -48,6 +48,12 @@ typedef struct wt__slot wt__slot; /* C++ (tests) sees the hooks only */
 #define WT_PROXYING_MAILBOX_MAX (1u << 18)
 #endif
 
+/* Bits of a thread generation (ids wrap after 2^WT__GEN_BITS threads in one slot; handles carry it). */
+#define WT__GEN_BITS 22
+#if WT_PROXYING_MAX_THREADS > 1023
+#error "WT_PROXYING_MAX_THREADS must be at most 1023 (handles carry the slot in 10 bits)"
+#endif
+
 enum { WT__FREE = 0, WT__LIVE = 1, WT__CLOSING = 2, WT__CLAIMED = 3 };
 #define WT__LIFE(gen, state) (((uint32_t)(gen) << 2) | (uint32_t)(state))
 #define WT__GEN(life) ((life) >> 2)
@@ -112,6 +118,28 @@ int wt__backend_notify_idle(wt__slot *s);
 int wt__backend_guard(int (*body)(void *), void *ctx, uint32_t depth, int top);
 
 #endif
+
+/* ---- library tasks and leave hooks (for modules above the router: handles/)
+ *
+ * A library task is a mailbox item the router owns, one per (slot, task id), never allocated: a module
+ * posts it to wake an owner for work the module keeps itself (the handle table's pending releases).
+ * Posting a task that is already queued does nothing (wake-ups merge); the task is run once per post
+ * that queued it, on the owner, through the user-code boundary, with the owner's slot and generation —
+ * also when it was posted for an earlier generation of the slot (the module checks its own state). A
+ * task still queued when the owner leaves is dropped without running (the leave hook sees to it). If
+ * the task's function unwinds, the router posts it again so the work goes on at the next serve. */
+enum { WT__TASK_HANDLES = 0, WT__TASKS = 1 };
+typedef void (*wt__task_fn)(uint32_t slot_index, uint32_t gen);
+/* Once, before the first post (any thread). */
+void wt__proxying_task_register(int task, wt__task_fn fn);
+/* Any thread; lock-free, never blocks, allocates nothing. 0, or WT_ESTALE / WT_ENOENT (owner gone). */
+int wt__proxying_task_post(wt_thread target, int task);
+/* Runs on a leaving thread (explicit leave or exit), after its mailbox is answered and before its
+ * slot is free for another thread, inside the boundary's guard. At most 4 hooks; once each. */
+typedef void (*wt__leave_fn)(uint32_t slot_index, uint32_t gen);
+void wt__proxying_on_leave(wt__leave_fn fn);
+/* The calling thread's slot index and generation; 0 when joined, WT_ENOENT when not. Lock-free. */
+int wt__proxying_self_slot(uint32_t *slot_index, uint32_t *gen);
 
 /* ---- router services for backends and tests */
 

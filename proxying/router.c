@@ -69,7 +69,7 @@
 #include <emscripten/stack.h>
 #endif
 
-enum { K_SYNC = 1, K_ASYNC, K_POST, K_COMPLETION };
+enum { K_SYNC = 1, K_ASYNC, K_POST, K_COMPLETION, K_TASK }; /* K_TASK: a library task (static) */
 enum { S_QUEUED = 0, S_RUNNING, S_DONE, S_ABANDONED };
 /* Frame kinds: user code; a sync call's wait; wt_thread_serve; a poll or an event-loop drain. */
 enum { F_USER = 1, F_WAIT, F_SERVE, F_POLL };
@@ -163,7 +163,7 @@ static int join_self(void) {
     if (WT__STATE(life) != WT__FREE) continue;
     if (!atomic_compare_exchange_strong(&s->life, &life, WT__LIFE(WT__GEN(life), WT__CLAIMED))) continue;
     uint32_t gen = WT__GEN(life) + 1;
-    if (gen >= (1u << 30)) gen = 1; /* wraps after 2^30 threads in one slot */
+    if (gen >= (1u << WT__GEN_BITS)) gen = 1; /* wraps after 2^22 threads in one slot (handles carry 22 bits) */
     s->local_head = s->local_tail = NULL;
     s->local_n = s->uncounted = 0;
     s->depth = s->user_depth = 0;
@@ -221,7 +221,7 @@ int wt__proxying_set_ui_self(void) {
 /* Resolves an id to its live slot; 0, WT_ENOENT or WT_ESTALE. */
 static int resolve(wt_thread t, wt__slot **out, uint32_t *gen_out) {
   uint32_t idx1 = (uint32_t)(t.bits & 0xffffffffu), gen = (uint32_t)(t.bits >> 32);
-  if (idx1 == 0 || idx1 > WT_PROXYING_MAX_THREADS || gen == 0 || gen >= (1u << 30)) return WT_ENOENT;
+  if (idx1 == 0 || idx1 > WT_PROXYING_MAX_THREADS || gen == 0 || gen >= (1u << WT__GEN_BITS)) return WT_ENOENT;
   wt__slot *s = &slots[idx1 - 1];
   uint32_t life = atomic_load(&s->life);
   uint32_t cur = WT__GEN(life);
@@ -526,6 +526,86 @@ static void send_completion(wt__item *it) {
   }
 }
 
+/* ------------------------------------------------------------------ library tasks and leave hooks */
+
+/* One static item per (slot, task). `armed` is set by the poster that pushes the item and cleared when
+ * the owner takes it off its FIFO (run or refused) or the push failed, so the item is in at most one
+ * mailbox. Its kind, fn and arg are set once (task_register) and never written again: a poster may
+ * push it while the owner still runs it. */
+static wt__item task_items[WT_PROXYING_MAX_THREADS][WT__TASKS];
+static _Atomic uint32_t task_armed[WT_PROXYING_MAX_THREADS][WT__TASKS];
+static _Atomic(wt__task_fn) task_fns[WT__TASKS];
+static _Atomic(wt__leave_fn) leave_hooks[4];
+
+static int task_trampoline(wt_call *call, void *arg) {
+  wt__item *it = &call->item;
+  uint32_t idx = (uint32_t)((it - &task_items[0][0]) / WT__TASKS);
+  wt__task_fn fn = atomic_load(&task_fns[(int)(uintptr_t)arg]);
+  if (fn) fn(idx, tl_gen);
+  return 0;
+}
+
+static _Atomic uint32_t *task_armed_of(wt__item *it) {
+  ptrdiff_t k = it - &task_items[0][0];
+  return &task_armed[k / WT__TASKS][k % WT__TASKS];
+}
+
+static void task_disarm(wt__item *it) { atomic_store(task_armed_of(it), 0); }
+
+void wt__proxying_task_register(int task, wt__task_fn fn) {
+  assert(task >= 0 && task < WT__TASKS && "wt__proxying_task_register: no such task");
+  static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER; /* start-up only, never on a release path */
+  pthread_mutex_lock(&once);
+  for (uint32_t i = 0; i < WT_PROXYING_MAX_THREADS; i++) {
+    wt__item *it = &task_items[i][task];
+    it->kind = K_TASK;
+    it->home = 0;
+    it->fn = task_trampoline;
+    it->arg = (void *)(uintptr_t)task;
+  }
+  atomic_store(&task_fns[task], fn);
+  pthread_mutex_unlock(&once);
+}
+
+static int task_push(wt__slot *s, uint32_t gen, int task) {
+  uint32_t idx = slot_index(s);
+  if (atomic_load(&task_armed[idx][task]) || atomic_exchange(&task_armed[idx][task], 1)) return 0;
+  int r = push(s, gen, &task_items[idx][task], 0);
+  if (r != 0) atomic_store(&task_armed[idx][task], 0);
+  return r;
+}
+
+int wt__proxying_task_post(wt_thread target, int task) {
+  wt__slot *s;
+  uint32_t gen;
+  int r = resolve(target, &s, &gen);
+  return r ? r : task_push(s, gen, task);
+}
+
+/* Owner: a task whose function unwound goes back to the mailbox, so its work is finished later. */
+static void task_repost(wt__slot *self, wt__item *it) {
+  ptrdiff_t k = it - &task_items[0][0];
+  task_push(self, tl_gen, (int)(k % WT__TASKS));
+}
+
+void wt__proxying_on_leave(wt__leave_fn fn) {
+  for (int i = 0; i < 4; i++) {
+    wt__leave_fn cur = atomic_load(&leave_hooks[i]);
+    if (cur == fn) return;
+    if (!cur && atomic_compare_exchange_strong(&leave_hooks[i], &cur, fn)) return;
+    if (cur == fn) return;
+  }
+  assert(0 && "wt__proxying_on_leave: more than 4 hooks");
+  abort();
+}
+
+int wt__proxying_self_slot(uint32_t *slot_index_out, uint32_t *gen) {
+  if (!tl_slot) return WT_ENOENT;
+  if (slot_index_out) *slot_index_out = slot_index(tl_slot);
+  if (gen) *gen = tl_gen;
+  return 0;
+}
+
 /* ------------------------------------------------------------------ the user-code boundary */
 
 static const char msg_unwound[] = "the target thread exited or unwound while running the call";
@@ -569,6 +649,9 @@ static void frame_abandon_top(wt__slot *self) {
         atomic_fetch_add(&st_calls_unwound, 1);
         atomic_store(&it->state, S_DONE);
         send_completion(it);
+        break;
+      case K_TASK: /* static: nothing to free; the work it left is done at the next serve */
+        task_repost(self, it);
         break;
       default: /* a post: its function had taken `arg` */
         release(it);
@@ -711,12 +794,20 @@ static void refuse(wt__slot *self, wt__item *it, int status) {
     atomic_fetch_add(&st_completions_dropped, 1);
     unref(it);
     return;
+  case K_TASK: /* the owner is leaving: its leave hooks do the task's work */
+    task_disarm(it);
+    return;
   }
   abort();
 }
 
 /* Owner only: runs one item of its mailbox (or answers it as stale). Inside a guarded drain. */
 static void run_item(wt__slot *self, uint32_t gen, wt__item *it) {
+  if (it->kind == K_TASK) { /* for whichever generation owns the slot now: the module checks */
+    task_disarm(it);
+    run_user(self, U_FN, it, 0, NULL);
+    return;
+  }
   if (it->target_gen != gen) {
     refuse(self, it, WT_ESTALE);
     return;
@@ -1058,6 +1149,14 @@ typedef struct leave_ctx {
 static int answer_all(void *p) {
   leave_ctx *c = p;
   wt__slot *self = c->self;
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass == 1) { /* modules above (handles) dispose of the thread's objects; then answer what they sent */
+      for (int i = 0; i < 4; i++) {
+        wt__leave_fn fn = atomic_load(&leave_hooks[i]);
+        if (fn) fn(slot_index(self), c->gen);
+      }
+      take(self, 1);
+    }
   for (;;) {
     wt__item *it = pop_local(self);
     if (it) {
@@ -1077,6 +1176,7 @@ static int answer_all(void *p) {
     atomic_fetch_add(&st_calls_canceled, 1);
     run_user(self, U_DONE, it, 0, &res);
     unref(it);
+  }
   }
   flush_uncounted(self);
   return 0;

@@ -55,7 +55,15 @@ extern "C" {
                  "(cmake -D...) or give the thread a larger stack")                                    \
   X(EMAILBOX_FULL, -24, "the target thread's mailbox is full (WT_PROXYING_MAILBOX_MAX calls waiting): " \
                         "it is not keeping up; retry later, or raise WT_PROXYING_MAILBOX_MAX (cmake "   \
-                        "-DWT_PROXYING_MAILBOX_MAX=...)")
+                        "-DWT_PROXYING_MAILBOX_MAX=...)")                                   \
+  X(EHANDLE_STALE, -25, "stale handle: it was released already (double release) or its entry was "   \
+                        "freed since")                                                               \
+  X(EHANDLE_FORGED, -26, "not a handle: these bits were never issued by webthreads")                  \
+  X(EOWNER_GONE, -27, "the handle's owner thread has exited: its objects were disposed")              \
+  X(ENOT_OWNER, -28, "only the handle's owner thread may do this: route the call to "                 \
+                     "wt_handle_owner(h)")                                                           \
+  X(EHANDLES_FULL, -29, "this thread's handle table is full (WT_HANDLES_MAX live handles): release "  \
+                        "some, or raise WT_HANDLES_MAX (cmake -DWT_HANDLES_MAX=..., at most 2^20-1)")
 
 typedef enum wt_err {
 #define WT__ERR_ENUM(name, value, msg) WT_##name = (value),

@@ -55,7 +55,8 @@ extern "C" {
 
 /* ------------------------------------------------------------------ thread identity */
 
-/* A thread's id in the registry: slot (low 32 bits, 1-based) and generation (high 32 bits). Plain value;
+/* A thread's id in the registry: slot (low 32 bits, 1-based) and generation (high 32 bits, 1 .. 2^22-1:
+ * a slot's generations wrap after 2^22 threads, so a handle can carry its owner's id). Plain value;
  * compare with wt_thread_equal. {0} (WT_THREAD_NONE) is no thread. */
 typedef struct wt_thread {
   uint64_t bits;

@@ -2,3 +2,4 @@
 list(APPEND WT_UNIT_TEST_SOURCES unit/pool_test.cc)
 list(APPEND WT_UNIT_TEST_SOURCES unit/proxying_test.cc)
 list(APPEND WT_UNIT_TEST_SOURCES unit/build_test.cc)
+list(APPEND WT_UNIT_TEST_SOURCES unit/handles_test.cc unit/alloc_count.c)

@@ -1,0 +1,451 @@
+/* Per-thread handle tables and GC-safe release from any thread (include/webthreads/handles.h).
+ *
+ * Design. Each registry slot (proxying/router.c) has one table, kept for the life of the process and
+ * reused by every thread that takes the slot; nothing of it is ever freed, so a release that races
+ * with its owner's exit reads memory that is still there. A table is a directory of chunks of
+ * WT__HCHUNK entries; the owner allocates the directory and each chunk the first time it needs them
+ * (register), before any handle in them exists. An entry's state is one 64-bit word:
+ *     owner generation (bits 32..53) | entry generation (bits 8..19) | flags (bits 0..7)
+ * and every transition is a compare-and-swap on it, so "which thread owns it, which use of the index
+ * this is, who still holds it" is decided in one place, atomically, against the bits of the handle.
+ *
+ * Releasing (any thread) is: CAS the word from MANAGED to PENDING (the single point where a release is
+ * accepted — a double or stale release fails it and is counted instead), set the entry's bit in its
+ * chunk's `pending` bitmap and the chunk's bit in the table's `dirty` bitmap, and post the owner's
+ * batch task (router library task: static, merged while queued). The owner applies a batch by
+ * exchanging the dirty words, then each dirty chunk's pending words, to zero and applying every bit it
+ * got. The bitmaps have a bit per entry, so they cannot overflow; a bit whose entry was already
+ * applied (at exit, or by an earlier batch) is skipped. Ordering: posters do RMW(pending), RMW or
+ * seq_cst load(dirty), then the router's armed check; the owner disarms before it reads dirty, so a
+ * poster that sees the task armed published its bits before the owner's read (all seq_cst).
+ *
+ * Freeing needs both sides: MANAGED (released by wt_handle_release, applied via PENDING) and LOCAL
+ * (the owner's side: JS, or wt_handle_release_local). Whichever is applied last frees the entry on the
+ * owner: its generation goes up and the index joins the owner's FIFO free list (reuse spread over all
+ * free indices); an index whose generation would wrap is retired for that thread's life instead.
+ *
+ * Owner exit (router leave hook, on the exiting thread): every word of this generation still LIVE is
+ * CAS'd to DISPOSED. A release accepted before that (PENDING) counts as applied; one that arrives after
+ * fails its CAS and counts as owner gone. The owner part (free list, high-water mark) is reset for the
+ * slot's next thread; older words carry the old owner generation and never match its handles.
+ *
+ * Locks: none on any path; the owner part of a table is touched only by its owner thread.
+ */
+#include "webthreads/handles.h"
+
+#include "handles/internal.h"
+#include "proxying/internal.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef WT_HANDLES_MAX
+#define WT_HANDLES_MAX 1048575u
+#endif
+#if WT_HANDLES_MAX > 1048575u || WT_HANDLES_MAX < 1u
+#error "WT_HANDLES_MAX must be 1 .. 2^20-1 (handles carry the entry index in 20 bits)"
+#endif
+
+#define WT__HCHUNK_BITS 10
+#define WT__HCHUNK (1u << WT__HCHUNK_BITS)
+#define WT__HDIR ((WT_HANDLES_MAX + WT__HCHUNK - 1) / WT__HCHUNK)
+#define WT__EGEN_MAX 4095u
+
+enum { E_LIVE = 1, E_MANAGED = 2, E_LOCAL = 4, E_PENDING = 8, E_DISPOSED = 16, E_RETIRED = 32 };
+
+#define W(ogen, egen, flags) (((uint64_t)(ogen) << 32) | ((uint64_t)(egen) << 8) | (uint64_t)(flags))
+#define W_OGEN(w) ((uint32_t)((w) >> 32) & 0x3fffffu)
+#define W_EGEN(w) ((uint32_t)((w) >> 8) & 0xfffu)
+#define W_FLAGS(w) ((uint32_t)(w)&0xffu)
+
+typedef struct hentry {
+  _Atomic uint64_t word;
+  void *value;
+  wt_handle_free_fn free_fn;
+  uint32_t next_free; /* owner: index + 1 of the next free entry (FIFO) */
+  uint32_t js;        /* the value lives in the owner realm's JS table (browser) */
+} hentry;
+
+typedef struct hchunk {
+  _Atomic uint64_t pending[WT__HCHUNK / 64]; /* entries with an accepted release not applied yet */
+  hentry e[WT__HCHUNK];
+} hchunk;
+
+typedef struct htable {
+  _Atomic(hchunk *_Atomic *) dir;             /* WT__HDIR chunk pointers; allocated once, kept */
+  _Atomic uint64_t dirty[(WT__HDIR + 63) / 64]; /* chunks with pending bits */
+  /* owner only; valid while gen == the owner's generation */
+  uint32_t gen;
+  uint32_t hwm;                  /* entries [0, hwm) were handed out in this generation */
+  uint32_t free_head, free_tail; /* index + 1 */
+  uint32_t live;
+  char pad[64];
+} htable;
+
+static htable tables[WT_PROXYING_MAX_THREADS];
+static _Atomic uint64_t st_registered, st_freed, st_applied, st_batches, st_stale, st_forged, st_owner_gone,
+    st_force_disposed, st_retired, st_live;
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static void batch_task(uint32_t slot, uint32_t gen);
+static void on_leave(uint32_t slot, uint32_t gen);
+static void init_module(void) {
+  wt__proxying_task_register(WT__TASK_HANDLES, batch_task);
+  wt__proxying_on_leave(on_leave);
+}
+
+/* ------------------------------------------------------------------ decoding */
+
+typedef struct hbits {
+  uint32_t slot, ogen, idx, egen; /* slot and idx 0-based */
+} hbits;
+
+/* 0, or WT_EHANDLE_FORGED when the bits cannot be a handle of this build. Any thread. */
+static int decode(wt_handle h, hbits *b) {
+  uint32_t slot1 = (uint32_t)(h.bits & 0x3ffu), idx1 = (uint32_t)(h.bits >> 32) & 0xfffffu;
+  b->ogen = (uint32_t)(h.bits >> 10) & 0x3fffffu;
+  b->egen = (uint32_t)(h.bits >> 52);
+  if (slot1 == 0 || slot1 > WT_PROXYING_MAX_THREADS || b->ogen == 0 || idx1 == 0 || idx1 > WT_HANDLES_MAX ||
+      b->egen == 0)
+    return WT_EHANDLE_FORGED;
+  b->slot = slot1 - 1;
+  b->idx = idx1 - 1;
+  return 0;
+}
+
+static wt_handle encode(uint32_t slot, uint32_t ogen, uint32_t idx, uint32_t egen) {
+  return (wt_handle){(uint64_t)(slot + 1) | ((uint64_t)ogen << 10) | ((uint64_t)(idx + 1) << 32) |
+                     ((uint64_t)egen << 52)};
+}
+
+wt_thread wt_handle_owner(wt_handle h) {
+  uint32_t slot1 = (uint32_t)(h.bits & 0x3ffu), ogen = (uint32_t)(h.bits >> 10) & 0x3fffffu;
+  if (slot1 == 0) return WT_THREAD_NONE;
+  return (wt_thread){((uint64_t)ogen << 32) | slot1};
+}
+
+/* Any thread: the entry of `b`, or NULL when its chunk was never allocated. */
+static hentry *entry_of(const hbits *b, hchunk **chunk_out) {
+  hchunk *_Atomic *dir = atomic_load(&tables[b->slot].dir);
+  if (!dir) return NULL;
+  hchunk *c = atomic_load(&dir[b->idx >> WT__HCHUNK_BITS]);
+  if (!c) return NULL;
+  if (chunk_out) *chunk_out = c;
+  return &c->e[b->idx & (WT__HCHUNK - 1)];
+}
+
+/* Any thread: why the word `w` of b's entry does not accept b. Counted. */
+static int refusal(const hbits *b, uint64_t w) {
+  int r;
+  wt_thread owner = {((uint64_t)b->ogen << 32) | (b->slot + 1)};
+  int live = wt_thread_check(owner);
+  if (live == WT_ENOENT) r = WT_EHANDLE_FORGED;         /* that generation of the slot never existed */
+  else if (W_FLAGS(w) & E_DISPOSED && W_OGEN(w) == b->ogen) r = WT_EOWNER_GONE;
+  else if (W_OGEN(w) != b->ogen) r = live == 0 ? WT_EHANDLE_FORGED : WT_EOWNER_GONE;
+  else if (b->egen > W_EGEN(w)) r = WT_EHANDLE_FORGED;  /* that use of the index is yet to come */
+  else r = WT_EHANDLE_STALE;                            /* freed since, or released twice */
+  _Atomic uint64_t *ctr = r == WT_EHANDLE_FORGED ? &st_forged : r == WT_EOWNER_GONE ? &st_owner_gone : &st_stale;
+  atomic_fetch_add_explicit(ctr, 1, memory_order_relaxed);
+  return r;
+}
+
+static int forged(void) {
+  atomic_fetch_add_explicit(&st_forged, 1, memory_order_relaxed);
+  return WT_EHANDLE_FORGED;
+}
+
+/* A handle whose owner left and whose slot was never given a table: forged or owner gone. */
+static int no_entry(const hbits *b) {
+  wt_thread owner = {((uint64_t)b->ogen << 32) | (b->slot + 1)};
+  if (wt_thread_check(owner) == WT_ESTALE) {
+    atomic_fetch_add_explicit(&st_owner_gone, 1, memory_order_relaxed);
+    return WT_EOWNER_GONE;
+  }
+  return forged();
+}
+
+/* ------------------------------------------------------------------ owner side */
+
+static inline hentry *entry_at(htable *t, uint32_t idx) {
+  return &atomic_load_explicit(&t->dir, memory_order_relaxed)[idx >> WT__HCHUNK_BITS]->e[idx & (WT__HCHUNK - 1)];
+}
+
+/* Owner: its table, set up for its generation. NULL when it has not joined or is out of memory. */
+static htable *own_table(uint32_t *slot_out, uint32_t *gen_out, int create) {
+  uint32_t slot, gen;
+  if (wt__proxying_self_slot(&slot, &gen) != 0) return NULL;
+  htable *t = &tables[slot];
+  if (!atomic_load(&t->dir)) {
+    if (!create) return NULL;
+    hchunk *_Atomic *dir = calloc(WT__HDIR, sizeof *dir);
+    if (!dir) return NULL;
+    atomic_store(&t->dir, dir);
+  }
+  if (t->gen != gen) { /* the slot's previous thread disposed everything when it left */
+    t->gen = gen;
+    t->hwm = t->free_head = t->free_tail = t->live = 0;
+  }
+  *slot_out = slot;
+  *gen_out = gen;
+  return t;
+}
+
+/* Owner: frees a LIVE entry whose both sides let go; `w` is its word now (checked by the caller). */
+static void free_entry(htable *t, uint32_t idx, hentry *e, uint64_t w) {
+  uint32_t egen = W_EGEN(w);
+  void *value = e->value;
+  wt_handle_free_fn fn = e->free_fn;
+  uint32_t js = e->js;
+  e->value = NULL;
+  e->free_fn = NULL;
+  if (egen >= WT__EGEN_MAX) {
+    atomic_store(&e->word, W(t->gen, egen, E_RETIRED));
+    atomic_fetch_add_explicit(&st_retired, 1, memory_order_relaxed);
+  } else {
+    atomic_store(&e->word, W(t->gen, egen + 1, 0));
+    e->next_free = 0;
+    if (t->free_tail) entry_at(t, t->free_tail - 1)->next_free = idx + 1;
+    else t->free_head = idx + 1;
+    t->free_tail = idx + 1;
+  }
+  t->live--;
+  atomic_fetch_sub_explicit(&st_live, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&st_freed, 1, memory_order_relaxed);
+  if (js) wt__handles_backend_drop(idx);
+  if (fn) fn(value);
+}
+
+int wt_handle_register(void *value, wt_handle_free_fn free_fn, wt_handle *out) {
+  return wt__handle_register_ex(value, free_fn, 0, out);
+}
+
+int wt__handle_register_ex(void *value, wt_handle_free_fn free_fn, int js, wt_handle *out) {
+  if (!out) return WT_EINVAL;
+  pthread_once(&init_once, init_module);
+  int r = wt_thread_join(NULL);
+  if (r) return r;
+  uint32_t slot, gen;
+  htable *t = own_table(&slot, &gen, 1);
+  if (!t) return WT_ENOMEM;
+  uint32_t idx, egen;
+  if (t->free_head) {
+    idx = t->free_head - 1;
+    hentry *e = entry_at(t, idx);
+    t->free_head = e->next_free;
+    if (!t->free_head) t->free_tail = 0;
+    egen = W_EGEN(atomic_load(&e->word));
+  } else {
+    if (t->hwm >= WT_HANDLES_MAX) return WT_EHANDLES_FULL;
+    idx = t->hwm;
+    hchunk *_Atomic *dir = atomic_load(&t->dir);
+    uint32_t ci = idx >> WT__HCHUNK_BITS;
+    if (!atomic_load(&dir[ci])) {
+      hchunk *c = calloc(1, sizeof *c);
+      if (!c) return WT_ENOMEM;
+      atomic_store(&dir[ci], c); /* published before any handle in it exists */
+    }
+    t->hwm++;
+    egen = 1;
+  }
+  hentry *e = entry_at(t, idx);
+  e->value = value;
+  e->free_fn = free_fn;
+  e->js = (uint32_t)js;
+  atomic_store(&e->word, W(gen, egen, E_LIVE | E_MANAGED | E_LOCAL));
+  t->live++;
+  atomic_fetch_add_explicit(&st_live, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&st_registered, 1, memory_order_relaxed);
+  *out = encode(slot, gen, idx, egen);
+  return 0;
+}
+
+/* Owner: checks that `h` is one of its own live entries. 0 (and *e_out, *w_out) or an error. */
+static int own_entry(wt_handle h, htable **t_out, hbits *b, hentry **e_out, uint64_t *w_out) {
+  if (decode(h, b)) return forged();
+  uint32_t slot, gen;
+  if (wt__proxying_self_slot(&slot, &gen) != 0 || slot != b->slot || gen != b->ogen) {
+    wt_thread owner = wt_handle_owner(h);
+    int c = wt_thread_check(owner);
+    if (c == WT_ENOENT) return forged();
+    if (c == WT_ESTALE) {
+      atomic_fetch_add_explicit(&st_owner_gone, 1, memory_order_relaxed);
+      return WT_EOWNER_GONE;
+    }
+    return WT_ENOT_OWNER;
+  }
+  htable *t = &tables[slot];
+  hentry *e = entry_of(b, NULL);
+  if (!e || t->gen != gen || b->idx >= t->hwm) return forged();
+  uint64_t w = atomic_load(&e->word);
+  if (W_OGEN(w) != b->ogen || W_EGEN(w) != b->egen || !(W_FLAGS(w) & E_LIVE)) return refusal(b, w);
+  *t_out = t;
+  *e_out = e;
+  *w_out = w;
+  return 0;
+}
+
+int wt_handle_get(wt_handle h, void **value) {
+  htable *t;
+  hbits b;
+  hentry *e;
+  uint64_t w;
+  int r = own_entry(h, &t, &b, &e, &w);
+  if (r) return r;
+  if (value) *value = e->value;
+  return 0;
+}
+
+int wt_handle_release_local(wt_handle h) {
+  htable *t;
+  hbits b;
+  hentry *e;
+  uint64_t w;
+  int r = own_entry(h, &t, &b, &e, &w);
+  if (r) return r;
+  for (;;) {
+    if (!(W_FLAGS(w) & E_LOCAL)) {
+      atomic_fetch_add_explicit(&st_stale, 1, memory_order_relaxed);
+      return WT_EHANDLE_STALE;
+    }
+    uint64_t nw = w & ~(uint64_t)E_LOCAL;
+    if (atomic_compare_exchange_weak(&e->word, &w, nw)) {
+      w = nw;
+      break;
+    }
+    if (W_OGEN(w) != b.ogen || W_EGEN(w) != b.egen || !(W_FLAGS(w) & E_LIVE)) return refusal(&b, w);
+  }
+  /* Both sides gone and the managed release applied: free now. A PENDING one is freed by its batch. */
+  if (!(W_FLAGS(w) & (E_MANAGED | E_PENDING))) free_entry(t, b.idx, e, w);
+  return 0;
+}
+
+/* Owner: applies entry idx's pending release, if it has one of this generation. 1 when applied. */
+static int apply_one(htable *t, uint32_t idx) {
+  hentry *e = entry_at(t, idx);
+  uint64_t w = atomic_load(&e->word);
+  for (;;) {
+    if (W_OGEN(w) != t->gen || !(W_FLAGS(w) & E_PENDING) || !(W_FLAGS(w) & E_LIVE)) return 0;
+    uint64_t nw = w & ~(uint64_t)E_PENDING;
+    if (atomic_compare_exchange_weak(&e->word, &w, nw)) {
+      if (!(W_FLAGS(nw) & E_LOCAL)) free_entry(t, idx, e, nw);
+      return 1;
+    }
+  }
+}
+
+/* Owner: one pass over the dirty chunks. Returns the number applied. */
+static int apply_pending(htable *t) {
+  hchunk *_Atomic *dir = atomic_load(&t->dir);
+  if (!dir) return 0;
+  int n = 0;
+  for (uint32_t k = 0; k < (WT__HDIR + 63) / 64; k++) {
+    if (!atomic_load(&t->dirty[k])) continue;
+    uint64_t chunks = atomic_exchange(&t->dirty[k], 0);
+    while (chunks) {
+      uint32_t ci = k * 64 + (uint32_t)__builtin_ctzll(chunks);
+      chunks &= chunks - 1;
+      hchunk *c = atomic_load(&dir[ci]);
+      for (uint32_t wi = 0; wi < WT__HCHUNK / 64; wi++) {
+        if (!atomic_load(&c->pending[wi])) continue;
+        uint64_t m = atomic_exchange(&c->pending[wi], 0);
+        while (m) {
+          uint32_t idx = ci * WT__HCHUNK + wi * 64 + (uint32_t)__builtin_ctzll(m);
+          m &= m - 1;
+          n += apply_one(t, idx);
+        }
+      }
+    }
+  }
+  if (n) atomic_fetch_add_explicit(&st_applied, (uint64_t)n, memory_order_relaxed);
+  return n;
+}
+
+int wt_handles_apply(void) {
+  uint32_t slot, gen;
+  htable *t = own_table(&slot, &gen, 0);
+  return t ? apply_pending(t) : 0;
+}
+
+/* The owner's batch task (router library task), run when it serves its mailbox. */
+static void batch_task(uint32_t slot, uint32_t gen) {
+  htable *t = &tables[slot];
+  if (t->gen != gen) return; /* posted for an earlier thread of the slot: it disposed everything */
+  atomic_fetch_add_explicit(&st_batches, 1, memory_order_relaxed);
+  apply_pending(t);
+}
+
+/* Router leave hook, on the leaving owner: force-dispose whatever it still has. */
+static void on_leave(uint32_t slot, uint32_t gen) {
+  htable *t = &tables[slot];
+  if (!atomic_load(&t->dir) || t->gen != gen) return;
+  uint64_t applied = 0, disposed = 0;
+  int any_js = 0;
+  for (uint32_t idx = 0; idx < t->hwm; idx++) {
+    hentry *e = entry_at(t, idx);
+    uint64_t w = atomic_load(&e->word);
+    while (W_OGEN(w) == gen && (W_FLAGS(w) & E_LIVE)) {
+      if (!atomic_compare_exchange_weak(&e->word, &w, W(gen, W_EGEN(w), E_DISPOSED))) continue;
+      if (W_FLAGS(w) & E_PENDING) applied++;
+      if (W_FLAGS(w) & (E_LOCAL | E_MANAGED)) disposed++;
+      else atomic_fetch_add_explicit(&st_freed, 1, memory_order_relaxed); /* both had let go */
+      void *value = e->value;
+      wt_handle_free_fn fn = e->free_fn;
+      any_js |= (int)e->js;
+      e->value = NULL;
+      e->free_fn = NULL;
+      t->live--;
+      atomic_fetch_sub_explicit(&st_live, 1, memory_order_relaxed);
+      if (fn) fn(value);
+      break;
+    }
+  }
+  if (applied) atomic_fetch_add_explicit(&st_applied, applied, memory_order_relaxed);
+  if (disposed) atomic_fetch_add_explicit(&st_force_disposed, disposed, memory_order_relaxed);
+  t->gen = 0;
+  t->hwm = t->free_head = t->free_tail = t->live = 0;
+  if (any_js) wt__handles_backend_reset();
+}
+
+/* ------------------------------------------------------------------ any thread */
+
+int wt_handle_release(wt_handle h) {
+  hbits b;
+  if (decode(h, &b)) return forged();
+  hchunk *c;
+  hentry *e = entry_of(&b, &c);
+  if (!e) return no_entry(&b);
+  uint64_t w = atomic_load(&e->word);
+  for (;;) {
+    if (W_OGEN(w) != b.ogen || W_EGEN(w) != b.egen || (W_FLAGS(w) & (E_LIVE | E_MANAGED)) != (E_LIVE | E_MANAGED))
+      return refusal(&b, w);
+    if (atomic_compare_exchange_weak(&e->word, &w, (w & ~(uint64_t)E_MANAGED) | E_PENDING)) break;
+  }
+  uint32_t in_chunk = b.idx & (WT__HCHUNK - 1), ci = b.idx >> WT__HCHUNK_BITS;
+  atomic_fetch_or(&c->pending[in_chunk >> 6], (uint64_t)1 << (in_chunk & 63));
+  htable *t = &tables[b.slot];
+  uint64_t cbit = (uint64_t)1 << (ci & 63);
+  if (!(atomic_load(&t->dirty[ci >> 6]) & cbit)) atomic_fetch_or(&t->dirty[ci >> 6], cbit);
+  /* The owner may have left since the CAS: its exit applied this release (PENDING) already. */
+  wt__proxying_task_post(wt_handle_owner(h), WT__TASK_HANDLES);
+  return 0;
+}
+
+void wt_handles_stats_get(wt_handles_stats *out) {
+  assert(out && "wt_handles_stats_get: out must not be NULL");
+  out->registered = atomic_load(&st_registered);
+  out->freed = atomic_load(&st_freed);
+  out->applied = atomic_load(&st_applied);
+  out->batches = atomic_load(&st_batches);
+  out->stale = atomic_load(&st_stale);
+  out->forged = atomic_load(&st_forged);
+  out->owner_gone = atomic_load(&st_owner_gone);
+  out->force_disposed = atomic_load(&st_force_disposed);
+  out->retired = atomic_load(&st_retired);
+  out->live = atomic_load(&st_live);
+}
+
+/* Test hooks (handles/internal.h). */
+uint32_t wt__handles_max(void) { return WT_HANDLES_MAX; }

@@ -1,0 +1,579 @@
+// Handle tables and release (handles/): generations and refusals, two-sided ownership, release from any
+// thread batched to the owner (also while it is blocked in a sync call or not serving at all), force
+// dispose at exit, no allocation on the release path. Runs natively (plain, TSan, ASan) with C values
+// standing in for JS values, and under node/Chromium, where the JS table is exercised too. Tests wait
+// for the event they expect; deadlines only turn a hang into a failure.
+#include "webthreads/handles.h"
+
+#include "handles/internal.h"
+#include "proxying/internal.h"
+#include "test/unit/test_threads.h"
+
+#include <gtest/gtest.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <memory>
+#include <vector>
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten/emscripten.h>
+#define WT_TEST_SCALE(host, wasm) (wasm)
+#else
+#define WT_TEST_SCALE(host, wasm) (host)
+#endif
+
+extern "C" long wt_test_allocs_self(void);
+extern "C" double wt__now_ms(void);  // common/wait.h (a C header)
+
+namespace {
+
+using wtt::Event;
+using wtt::kHang;
+using wtt::Server;
+using wtt::ServeUntil;
+using wtt::Thread;
+
+wt_handles_stats HStats() {
+  wt_handles_stats s;
+  wt_handles_stats_get(&s);
+  return s;
+}
+
+// A C value standing in for a JS object: counts its frees and remembers the thread that freed it.
+struct Obj {
+  std::atomic<int> freed{0};
+  std::atomic<pthread_t> freed_on{};
+};
+
+void FreeObj(void *p) {
+  Obj *o = static_cast<Obj *>(p);
+  o->freed_on.store(pthread_self());
+  o->freed.fetch_add(1);
+}
+
+// Runs fn on a fresh joined thread and waits for it (so the thread's table is its own).
+void OnThread(const std::function<void()> &fn) {
+  Thread t([&] {
+    ASSERT_EQ(wt_thread_join(nullptr), 0);
+    fn();
+    wt_thread_leave();
+  });
+  t.Join();
+}
+
+TEST(Handles, HandleBitsNameOwnerAndEntry) {
+  OnThread([] {
+    Obj o;
+    wt_handle h;
+    ASSERT_EQ(wt_handle_register(&o, FreeObj, &h), 0);
+    EXPECT_NE(h.bits, 0u);
+    EXPECT_TRUE(wt_thread_equal(wt_handle_owner(h), wt_thread_self()));
+    void *v = nullptr;
+    EXPECT_EQ(wt_handle_get(h, &v), 0);
+    EXPECT_EQ(v, &o);
+    // Routing by the affinity of handle arguments: owners come from the bits alone.
+    wt_thread owners[2] = {wt_handle_owner(h), WT_THREAD_NONE}, target;
+    EXPECT_EQ(wt_thread_by_affinity(owners, 2, &target), 0);
+    EXPECT_TRUE(wt_thread_equal(target, wt_thread_self()));
+    EXPECT_TRUE(wt_thread_equal(wt_handle_owner(WT_HANDLE_NONE), WT_THREAD_NONE));
+    EXPECT_EQ(wt_handle_release_local(h), 0);
+    EXPECT_EQ(wt_handle_release(h), 0);
+    EXPECT_EQ(wt_handles_apply(), 1);
+    EXPECT_EQ(o.freed.load(), 1);
+  });
+}
+
+TEST(Handles, EHANDLE_FORGED_ForZeroAndNeverIssuedBits) {
+  OnThread([] {
+    Obj o;
+    wt_handle h;
+    ASSERT_EQ(wt_handle_register(&o, FreeObj, &h), 0);
+    uint64_t before = HStats().forged;
+    EXPECT_EQ(wt_handle_release(WT_HANDLE_NONE), WT_EHANDLE_FORGED);
+    EXPECT_EQ(wt_handle_release(wt_handle{~0ull}), WT_EHANDLE_FORGED);
+    EXPECT_EQ(wt_handle_release(wt_handle{h.bits + (1ull << 52)}), WT_EHANDLE_FORGED);  // a later use of the entry
+    EXPECT_EQ(wt_handle_release(wt_handle{h.bits + (1000ull << 32)}), WT_EHANDLE_FORGED);  // never handed out
+    EXPECT_EQ(wt_handle_release(wt_handle{h.bits + (1ull << 10)}), WT_EHANDLE_FORGED);  // owner gen not issued
+    EXPECT_EQ(wt_handle_get(wt_handle{h.bits + (1000ull << 32)}, nullptr), WT_EHANDLE_FORGED);
+    EXPECT_EQ(HStats().forged - before, 6u);
+    EXPECT_EQ(o.freed.load(), 0);  // nothing of the real entry was touched
+    EXPECT_EQ(wt_handle_get(h, nullptr), 0);
+    EXPECT_EQ(wt_handle_release_local(h), 0);
+    EXPECT_EQ(wt_handle_release(h), 0);
+    wt_handles_apply();
+    EXPECT_EQ(o.freed.load(), 1);
+  });
+}
+
+TEST(Handles, EHANDLE_STALE_ForDoubleReleaseAndReusedEntry) {
+  OnThread([] {
+    Obj a, b;
+    wt_handle ha, hb;
+    ASSERT_EQ(wt_handle_register(&a, FreeObj, &ha), 0);
+    ASSERT_EQ(wt_handle_release_local(ha), 0);
+    EXPECT_EQ(wt_handle_release_local(ha), WT_EHANDLE_STALE);  // that side let go already
+    uint64_t before = HStats().stale;
+    ASSERT_EQ(wt_handle_release(ha), 0);
+    EXPECT_EQ(wt_handle_release(ha), WT_EHANDLE_STALE);  // double, before it is applied
+    EXPECT_EQ(wt_handles_apply(), 1);
+    EXPECT_EQ(a.freed.load(), 1);
+    EXPECT_EQ(wt_handle_release(ha), WT_EHANDLE_STALE);  // double, after it was freed
+    // The index comes back with the next generation: the old handle never touches the new object.
+    ASSERT_EQ(wt_handle_register(&b, FreeObj, &hb), 0);
+    EXPECT_EQ(hb.bits & 0x000fffff00000000ull, ha.bits & 0x000fffff00000000ull) << "same entry index reused";
+    EXPECT_NE(hb.bits, ha.bits);
+    EXPECT_EQ(wt_handle_release(ha), WT_EHANDLE_STALE);
+    EXPECT_EQ(wt_handle_release_local(ha), WT_EHANDLE_STALE);
+    EXPECT_EQ(wt_handle_get(ha, nullptr), WT_EHANDLE_STALE);
+    EXPECT_EQ(wt_handles_apply(), 0);
+    EXPECT_EQ(b.freed.load(), 0);
+    EXPECT_EQ(wt_handle_get(hb, nullptr), 0);
+    EXPECT_EQ(HStats().stale - before, 5u);
+    EXPECT_EQ(a.freed.load(), 1);  // never freed twice
+    wt_handle_release_local(hb);
+    wt_handle_release(hb);
+    wt_handles_apply();
+  });
+}
+
+TEST(Handles, TwoSidedManagedFirst) {
+  OnThread([] {
+    Obj o;
+    wt_handle h;
+    ASSERT_EQ(wt_handle_register(&o, FreeObj, &h), 0);
+    ASSERT_EQ(wt_handle_release(h), 0);
+    EXPECT_EQ(wt_handles_apply(), 1);
+    EXPECT_EQ(o.freed.load(), 0) << "the JS side still holds it";
+    EXPECT_EQ(wt_handle_get(h, nullptr), 0) << "still readable by its owner";
+    ASSERT_EQ(wt_handle_release_local(h), 0);
+    EXPECT_EQ(o.freed.load(), 1);
+    EXPECT_EQ(wt_handle_get(h, nullptr), WT_EHANDLE_STALE);
+  });
+}
+
+TEST(Handles, TwoSidedLocalFirst) {
+  OnThread([] {
+    Obj o;
+    wt_handle h;
+    ASSERT_EQ(wt_handle_register(&o, FreeObj, &h), 0);
+    ASSERT_EQ(wt_handle_release_local(h), 0);
+    EXPECT_EQ(o.freed.load(), 0) << "the managed side still holds it";
+    ASSERT_EQ(wt_handle_release(h), 0);
+    EXPECT_EQ(o.freed.load(), 0) << "applied on the owner when it serves, not in the release";
+    EXPECT_EQ(wt_handles_apply(), 1);
+    EXPECT_EQ(o.freed.load(), 1);
+  });
+}
+
+TEST(Handles, TwoSidedLocalReleaseWhileManagedPending) {
+  OnThread([] {
+    Obj o;
+    wt_handle h;
+    ASSERT_EQ(wt_handle_register(&o, FreeObj, &h), 0);
+    ASSERT_EQ(wt_handle_release(h), 0);        // accepted, not applied yet
+    ASSERT_EQ(wt_handle_release_local(h), 0);  // the batch frees it
+    EXPECT_EQ(o.freed.load(), 0);
+    EXPECT_EQ(wt_handles_apply(), 1);
+    EXPECT_EQ(o.freed.load(), 1);
+  });
+}
+
+TEST(Handles, ENOT_OWNER_ForLookupsOnAnotherThread) {
+  Obj o;
+  std::atomic<uint64_t> hb{0};
+  Event made, checked;
+  Thread owner([&] {
+    wt_handle h;
+    ASSERT_EQ(wt_handle_register(&o, FreeObj, &h), 0);
+    hb = h.bits;
+    made.Set();
+    ASSERT_TRUE(checked.Wait());
+    wt_handle_release_local(h);
+    wt_thread_leave();
+  });
+  ASSERT_TRUE(made.Wait());
+  wt_handle h{hb.load()};
+  EXPECT_EQ(wt_handle_get(h, nullptr), WT_ENOT_OWNER);
+  EXPECT_EQ(wt_handle_release_local(h), WT_ENOT_OWNER);
+  checked.Set();
+  owner.Join();
+  EXPECT_EQ(o.freed.load(), 1) << "force-disposed when its owner left";
+}
+
+TEST(Handles, EOWNER_GONE_AfterExitAndObjectsDisposedOnTheOwner) {
+  Obj held, released_js;
+  std::atomic<uint64_t> h1{0}, h2{0};
+  pthread_t owner_thread{};
+  uint64_t disposed0 = HStats().force_disposed;
+  Thread owner([&] {
+    wt_handle a, b;
+    ASSERT_EQ(wt_handle_register(&held, FreeObj, &a), 0);
+    ASSERT_EQ(wt_handle_register(&released_js, FreeObj, &b), 0);
+    ASSERT_EQ(wt_handle_release_local(b), 0);
+    h1 = a.bits;
+    h2 = b.bits;
+    owner_thread = pthread_self();
+    // exits without leaving: the router's exit destructor leaves, and the table is disposed then
+  });
+  owner.Join();
+  EXPECT_EQ(held.freed.load(), 1);
+  EXPECT_EQ(released_js.freed.load(), 1);
+  EXPECT_TRUE(pthread_equal(held.freed_on.load(), owner_thread)) << "disposed on the exiting owner";
+  EXPECT_EQ(HStats().force_disposed - disposed0, 2u);
+  uint64_t gone0 = HStats().owner_gone;
+  EXPECT_EQ(wt_handle_release(wt_handle{h1.load()}), WT_EOWNER_GONE);
+  EXPECT_EQ(wt_handle_release(wt_handle{h2.load()}), WT_EOWNER_GONE);
+  EXPECT_EQ(wt_handle_get(wt_handle{h1.load()}, nullptr), WT_EOWNER_GONE);
+  EXPECT_EQ(HStats().owner_gone - gone0, 3u);
+  EXPECT_EQ(held.freed.load(), 1) << "never freed twice";
+  // The slot's next thread gets a fresh table: the old handles never name its entries.
+  OnThread([&] {
+    Obj o;
+    wt_handle h;
+    ASSERT_EQ(wt_handle_register(&o, FreeObj, &h), 0);
+    EXPECT_NE(wt_handle_release(wt_handle{h1.load()}), 0);
+    EXPECT_EQ(wt_handle_get(h, nullptr), 0);
+    EXPECT_EQ(o.freed.load(), 0);
+  });
+}
+
+TEST(Handles, EHANDLES_FULL_AtTheTableBound) {
+  OnThread([] {
+    uint32_t max = wt__handles_max();
+    std::vector<wt_handle> hs(max);
+    for (uint32_t i = 0; i < max; i++) ASSERT_EQ(wt_handle_register(nullptr, nullptr, &hs[i]), 0) << i;
+    wt_handle extra;
+    EXPECT_EQ(wt_handle_register(nullptr, nullptr, &extra), WT_EHANDLES_FULL);
+    EXPECT_NE(std::string(wt_strerror(WT_EHANDLES_FULL)).find("WT_HANDLES_MAX"), std::string::npos);
+    // One freed entry makes room again.
+    ASSERT_EQ(wt_handle_release_local(hs[7]), 0);
+    ASSERT_EQ(wt_handle_release(hs[7]), 0);
+    EXPECT_EQ(wt_handles_apply(), 1);
+    EXPECT_EQ(wt_handle_register(nullptr, nullptr, &extra), 0);
+    // (the thread's leave disposes the rest)
+  });
+}
+
+TEST(Handles, IndexRetiredWhenItsGenerationWouldWrap) {
+  OnThread([] {
+    uint64_t retired0 = HStats().retired;
+    wt_handle first{}, h{};
+    std::vector<wt_handle> old;
+    // With one entry in play, the FIFO free list hands the same index back every time.
+    for (int i = 0; i < 4095; i++) {
+      ASSERT_EQ(wt_handle_register(nullptr, nullptr, &h), 0);
+      if (i == 0) first = h;
+      EXPECT_EQ(h.bits & 0x000fffff00000000ull, first.bits & 0x000fffff00000000ull);
+      if (i % 512 == 0) old.push_back(h);
+      ASSERT_EQ(wt_handle_release_local(h), 0);
+      ASSERT_EQ(wt_handle_release(h), 0);
+      ASSERT_EQ(wt_handles_apply(), 1);
+    }
+    EXPECT_EQ(HStats().retired - retired0, 1u);
+    ASSERT_EQ(wt_handle_register(nullptr, nullptr, &h), 0);
+    EXPECT_NE(h.bits & 0x000fffff00000000ull, first.bits & 0x000fffff00000000ull) << "a retired index is never reused";
+    for (wt_handle o : old) EXPECT_EQ(wt_handle_release(o), WT_EHANDLE_STALE);
+  });
+}
+
+// Releases made while the owner does not serve are all kept (one bit per entry: nothing can fill up)
+// and applied in one batch task when it serves: one mailbox task per batch, none per release.
+TEST(Handles, OwnerNotServingLosesNothingAndBlocksNoProducer) {
+  const int kN = WT_TEST_SCALE(200000, 20000), kProducers = 4;
+  std::vector<wt_handle> hs(kN);
+  std::unique_ptr<std::atomic<int>[]> hits(new std::atomic<int>[kN]);
+  std::atomic<int> producers_done{0};
+  std::atomic<long> bad{0};
+  Event registered, released, served;
+  uint64_t applied_at_registration = 0;
+  static std::atomic<int> *g_hits;
+  g_hits = hits.get();
+  pthread_t owner_thread{};
+  Thread owner([&] {
+    owner_thread = pthread_self();
+    for (int i = 0; i < kN; i++) {
+      hits[i] = 0;
+      ASSERT_EQ(wt_handle_register(reinterpret_cast<void *>(static_cast<uintptr_t>(i + 1)),
+                                   [](void *p) { g_hits[reinterpret_cast<uintptr_t>(p) - 1].fetch_add(1); }, &hs[i]),
+                0);
+      ASSERT_EQ(wt_handle_release_local(hs[i]), 0);
+    }
+    applied_at_registration = HStats().applied;
+    registered.Set();
+    // Not serving: blocked outside the library until every producer has returned.
+    ASSERT_TRUE(released.Wait()) << "a producer blocked or lost its way";
+    wt_handles_stats s0 = HStats();
+    EXPECT_EQ(s0.applied, applied_at_registration) << "nothing is applied before the owner serves";
+    EXPECT_EQ(wt__proxying_pending_self(), 1) << "one batch task for all of them";
+    int ran = wt_thread_poll();
+    EXPECT_EQ(ran, 1);
+    wt_handles_stats s1 = HStats();
+    EXPECT_EQ(s1.applied - s0.applied, static_cast<uint64_t>(kN));
+    EXPECT_EQ(s1.batches - s0.batches, 1u);
+    served.Set();
+    wt_thread_leave();
+  });
+  ASSERT_TRUE(registered.Wait());
+  uint64_t applied0 = HStats().applied;
+  {
+    std::vector<std::unique_ptr<Thread>> ps;
+    for (int p = 0; p < kProducers; p++) {
+      ps.emplace_back(new Thread([&, p] {
+        for (int i = p; i < kN; i += kProducers)
+          if (wt_handle_release(hs[i]) != 0) bad++;
+        if (producers_done.fetch_add(1) + 1 == kProducers) released.Set();
+      }));
+    }
+  }
+  EXPECT_EQ(bad.load(), 0);
+  ASSERT_TRUE(served.Wait());
+  owner.Join();
+  EXPECT_GE(HStats().applied - applied0, static_cast<uint64_t>(kN));
+  for (int i = 0; i < kN; i++) ASSERT_EQ(hits[i].load(), 1) << "entry " << i;
+}
+
+// The acceptance flood: 4 producers x N releases to 2 owners; owner A serves its event loop, owner B
+// is blocked in wt_call_sync for the whole of each round (its target returns only once B has applied
+// the round's releases: B applies them while it waits, or the test hangs and fails). Every release is
+// applied exactly once, on its owner.
+namespace flood {
+constexpr int kProducers = 4;
+std::atomic<int> *hits;          // per value: times freed
+std::atomic<int> wrong_thread{0};
+pthread_t owners[2];
+std::atomic<int> freed_by[2];
+int target;  // frees per owner per round
+std::mutex mu;
+std::condition_variable cv;
+void Free(void *p) {
+  uintptr_t v = reinterpret_cast<uintptr_t>(p) - 1;
+  int o = static_cast<int>(v & 1);
+  if (!pthread_equal(pthread_self(), owners[o])) wrong_thread++;
+  hits[v].fetch_add(1);
+  if (freed_by[o].fetch_add(1) + 1 == target) {
+    std::lock_guard<std::mutex> l(mu);
+    cv.notify_all();
+  }
+}
+// B's sync-call target: returns once B has freed the round's objects (so B applied them while blocked).
+int WaitForB(wt_call *, void *) {
+  std::unique_lock<std::mutex> l(mu);
+  return cv.wait_for(l, std::chrono::milliseconds(kHang), [] { return freed_by[1].load() >= target; }) ? 0 : 1;
+}
+}  // namespace flood
+
+TEST(Handles, FloodFourProducersTwoOwnersOneBlockedInSyncCall) {
+  using namespace flood;
+  const int kPerProducer = WT_TEST_SCALE(1000000, 100000);
+  const int kRound = WT_TEST_SCALE(125000, 25000);  // per owner per round
+  const int kTotal = kPerProducer * kProducers;  // values: (round * kRound + i) * 2 + owner
+  const int kRounds = kTotal / (2 * kRound);
+  ASSERT_EQ(kRounds * 2 * kRound, kTotal);
+  std::unique_ptr<std::atomic<int>[]> h(new std::atomic<int>[kTotal]);
+  for (int i = 0; i < kTotal; i++) h[i] = 0;
+  hits = h.get();
+  wrong_thread = 0;
+  std::vector<wt_handle> round_handles[2];
+  round_handles[0].resize(kRound);
+  round_handles[1].resize(kRound);
+  std::atomic<int> round{-1}, registered{0}, released{0};
+  std::atomic<long> refused{0};
+  target = kRound;
+  auto wait_until = [&](const std::function<bool()> &pred) {
+    std::unique_lock<std::mutex> l(mu);
+    return cv.wait_for(l, std::chrono::milliseconds(kHang), pred);
+  };
+  auto bump = [&](std::atomic<int> &a) {
+    std::lock_guard<std::mutex> l(mu);
+    a++;
+    cv.notify_all();
+  };
+  uint64_t applied0 = HStats().applied;
+  Server helper;  // B's sync-call target: returns once B has applied (freed) the round's releases
+  auto owner_fn = [&](int o) {
+    owners[o] = pthread_self();
+    ASSERT_EQ(wt_thread_join(nullptr), 0);
+    for (int r = 0; r < kRounds; r++) {
+      ASSERT_TRUE(wait_until([&] { return round.load() >= r; }));
+      freed_by[o] = 0;
+      for (int i = 0; i < kRound; i++) {
+        uintptr_t v = ((static_cast<uintptr_t>(r) * kRound + i) << 1 | static_cast<uintptr_t>(o)) + 1;
+        ASSERT_EQ(wt_handle_register(reinterpret_cast<void *>(v), Free, &round_handles[o][i]), 0);
+        ASSERT_EQ(wt_handle_release_local(round_handles[o][i]), 0);
+      }
+      bump(registered);
+      if (o == 1) {
+        wt_result res;
+        ASSERT_EQ(wt_call_sync(helper.id(), WaitForB, nullptr, -1, &res), 0)
+            << "owner B did not apply its releases while blocked in wt_call_sync";
+      } else {
+        ASSERT_TRUE(ServeUntil([&] { return freed_by[0].load() >= target; }));
+      }
+      bump(released);  // this owner's round is applied
+    }
+    wt_thread_leave();
+  };
+  Thread a([&] { owner_fn(0); }), b([&] { owner_fn(1); });
+  std::vector<std::unique_ptr<Thread>> ps;
+  for (int p = 0; p < kProducers; p++) {
+    ps.emplace_back(new Thread([&, p] {
+      for (int r = 0; r < kRounds; r++) {
+        ASSERT_TRUE(wait_until([&] { return registered.load() >= 2 * (r + 1) && round.load() >= r; }));
+        // Each producer takes a contiguous quarter of each owner's round.
+        int per = kRound / kProducers;
+        for (int o = 0; o < 2; o++) {
+          for (int i = p * per; i < (p + 1) * per; i++) {
+            if (wt_handle_release(round_handles[o][i]) != 0) refused++;
+          }
+        }
+        std::lock_guard<std::mutex> l(mu);
+        cv.notify_all();
+      }
+    }));
+  }
+  ASSERT_EQ(kRound % kProducers, 0);
+  for (int r = 0; r < kRounds; r++) {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      round = r;
+      cv.notify_all();
+    }
+    ASSERT_TRUE(wait_until([&] { return released.load() >= 2 * (r + 1); })) << "round " << r;
+  }
+  for (auto &p : ps) p->Join();
+  a.Join();
+  b.Join();
+  EXPECT_EQ(refused.load(), 0);
+  EXPECT_EQ(wrong_thread.load(), 0) << "every release is applied on its owner";
+  EXPECT_EQ(HStats().applied - applied0, static_cast<uint64_t>(kTotal));
+  for (int i = 0; i < kTotal; i++) ASSERT_EQ(h[i].load(), 1) << "value " << i;
+}
+
+// An owner exits with 10,000 releases in flight: 4 producers release the first half while the owner
+// does not serve (accepted, pending: the exit applies them), a quarter while it exits (each one
+// applied, before or at the exit, or refused as owner gone) and the last quarter after it is gone. applied + dropped == sent, and every
+// object is freed exactly once, on the owner.
+TEST(Handles, OwnerExitsWithReleasesInFlight) {
+  const int kN = 10000, kProducers = 4;
+  std::vector<wt_handle> hs(kN);
+  std::unique_ptr<std::atomic<int>[]> hits(new std::atomic<int>[kN]);
+  static std::atomic<int> *g;
+  static std::atomic<pthread_t> owner_thread;
+  static std::atomic<int> wrong_thread;
+  g = hits.get();
+  wrong_thread = 0;
+  for (int i = 0; i < kN; i++) hits[i] = 0;
+  Event registered, go_exit;
+  std::atomic<long> accepted{0}, gone{0}, other{0};
+  wt_handles_stats s0 = HStats();
+  Thread owner([&] {
+    owner_thread = pthread_self();
+    for (int i = 0; i < kN; i++) {
+      ASSERT_EQ(wt_handle_register(reinterpret_cast<void *>(static_cast<uintptr_t>(i + 1)),
+                                   [](void *p) {
+                                     if (!pthread_equal(pthread_self(), owner_thread.load())) wrong_thread++;
+                                     g[reinterpret_cast<uintptr_t>(p) - 1].fetch_add(1);
+                                   },
+                                   &hs[i]),
+                0);
+      if (i % 2) {
+        ASSERT_EQ(wt_handle_release_local(hs[i]), 0);  // half held by JS too, half not
+      }
+    }
+    registered.Set();
+    ASSERT_TRUE(go_exit.Wait());
+    // exits without serving: the first half is in flight (accepted, not applied)
+  });
+  ASSERT_TRUE(registered.Wait());
+  auto release_range = [&](int from, int to) {
+    std::vector<std::unique_ptr<Thread>> ps;
+    for (int p = 0; p < kProducers; p++) {
+      ps.emplace_back(new Thread([&, p, from, to] {
+        for (int i = from + p; i < to; i += kProducers) {
+          int r = wt_handle_release(hs[i]);
+          (r == 0 ? accepted : r == WT_EOWNER_GONE ? gone : other)++;
+        }
+      }));
+    }
+    return ps;
+  };
+  release_range(0, kN / 2).clear();  // joined: all accepted, none applied
+  EXPECT_EQ(accepted.load(), kN / 2);
+  EXPECT_EQ(HStats().applied - s0.applied, 0u);
+  {
+    auto ps = release_range(kN / 2, kN * 3 / 4);
+    go_exit.Set();  // the owner exits while these run
+  }
+  owner.Join();
+  release_range(kN * 3 / 4, kN).clear();  // after the exit: every one refused as owner gone
+  EXPECT_GE(gone.load(), kN / 4);
+  wt_handles_stats s1 = HStats();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(accepted.load() + gone.load(), kN);
+  EXPECT_EQ(s1.applied - s0.applied, static_cast<uint64_t>(accepted.load())) << "applied + dropped == sent";
+  EXPECT_EQ(s1.owner_gone - s0.owner_gone, static_cast<uint64_t>(gone.load()));
+  EXPECT_EQ(wrong_thread.load(), 0);
+  for (int i = 0; i < kN; i++) ASSERT_EQ(hits[i].load(), 1) << "entry " << i;
+  std::printf("[ info ] of %d releases: %ld applied (at least %d of them at exit), %ld owner gone\n", kN,
+              accepted.load(), kN / 2, gone.load());
+}
+
+// A release to the thread itself is queued like any other and applied at its next serve.
+TEST(Handles, ReleaseOnTheOwnerIsAppliedAtItsNextServe) {
+  OnThread([] {
+    Obj o;
+    wt_handle h;
+    ASSERT_EQ(wt_handle_register(&o, FreeObj, &h), 0);
+    ASSERT_EQ(wt_handle_release_local(h), 0);
+    ASSERT_EQ(wt_handle_release(h), 0);
+    EXPECT_EQ(o.freed.load(), 0);
+    EXPECT_EQ(wt_thread_poll(), 1);
+    EXPECT_EQ(o.freed.load(), 1);
+  });
+}
+
+// The release path allocates nothing, not even the first release of a batch (host wake-up: a futex
+// word). The control shows the counter seeing an allocation made the same way the library makes its.
+TEST(Handles, ReleaseAllocatesNothing) {
+  if (wt_test_allocs_self() < 0) GTEST_SKIP() << "allocation counting is host-only (bench/release counts wasm)";
+  const int kN = 50000;
+  std::vector<wt_handle> hs(kN);
+  Server owner;  // serves: batches are applied while releases keep coming
+  struct Reg {
+    std::vector<wt_handle> *hs;
+    long allocs;
+  } reg{&hs, 0};
+  wt_result res;
+  ASSERT_EQ(wt_call_sync(owner.id(),
+                         [](wt_call *, void *p) {
+                           Reg *r = static_cast<Reg *>(p);
+                           long a = wt_test_allocs_self();
+                           for (wt_handle &h : *r->hs) {
+                             if (wt_handle_register(nullptr, nullptr, &h) != 0) return 1;
+                             wt_handle_release_local(h);
+                           }
+                           r->allocs = wt_test_allocs_self() - a;
+                           return 0;
+                         },
+                         &reg, kHang, &res),
+            0);
+  long a0 = wt_test_allocs_self();
+  for (wt_handle h : hs) ASSERT_EQ(wt_handle_release(h), 0);
+  long a1 = wt_test_allocs_self();
+  EXPECT_EQ(a1 - a0, 0) << "allocations on the release path";
+  // Control: the counter sees this thread's allocations (through a volatile pointer: no elision).
+  void *(*volatile do_malloc)(size_t) = malloc;
+  long c0 = wt_test_allocs_self();
+  void *p = do_malloc(64);
+  EXPECT_EQ(wt_test_allocs_self() - c0, 1) << "the counter must see an allocation";
+  free(p);
+  std::printf("[ info ] allocations: %ld for %d releases (%ld while registering them)\n", a1 - a0, kN, reg.allocs);
+}
+
+}  // namespace
