@@ -15,7 +15,9 @@
 static __thread long tl_allocs;
 
 #if defined(WT_COUNT_SANITIZER)
-#include <sanitizer/allocator_interface.h>
+/* <sanitizer/allocator_interface.h> (not every toolchain ships the header; the runtime has it) */
+int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
+                                              void (*free_hook)(const volatile void *));
 
 static void on_malloc(const volatile void *p, size_t n) {
   (void)p;

@@ -395,7 +395,7 @@ TEST(Handles, FloodFourProducersTwoOwnersOneBlockedInSyncCall) {
     cv.notify_all();
   };
   uint64_t applied0 = HStats().applied;
-  Server helper;  // B's sync-call target: returns once B has applied (freed) the round's releases
+  Server helper(0, -1);  // B's sync-call target (no serve deadline: TSan rounds can take long): returns once B has applied (freed) the round's releases
   auto owner_fn = [&](int o) {
     owners[o] = pthread_self();
     ASSERT_EQ(wt_thread_join(nullptr), 0);
@@ -575,5 +575,118 @@ TEST(Handles, ReleaseAllocatesNothing) {
   free(p);
   std::printf("[ info ] allocations: %ld for %d releases (%ld while registering them)\n", a1 - a0, kN, reg.allocs);
 }
+
+
+#ifdef __EMSCRIPTEN__
+// ------------------------------------------------------------------ the JS table (node, Chromium)
+
+// On worker A (a serving Server), runs fn(arg) through a sync call and returns its status.
+int OnServer(Server &s, wt_fn fn, void *arg) {
+  wt_result res;
+  return wt_call_sync(s.id(), fn, arg, kHang, &res) == 0 ? 0 : res.fn_error ? res.fn_error : res.status;
+}
+
+struct JsHandles {
+  uint64_t h[3];
+  int size;
+  int codes[3];
+};
+
+int JsRegisterThree(wt_call *, void *p) {
+  JsHandles *j = static_cast<JsHandles *>(p);
+  EM_ASM({
+    for (let i = 0; i < 3; i++) HEAP64[($0 >> 3) + i] = wtHandles.register({ tag: 'obj' + i });
+  }, j->h);
+  j->size = EM_ASM_INT({ return wtHandles.size(); });
+  return 0;
+}
+
+// On A: size, and for each handle 0 when wtHandles.get(h) gives back its object, else the thrown code.
+int JsInspect(wt_call *, void *p) {
+  JsHandles *j = static_cast<JsHandles *>(p);
+  j->size = EM_ASM_INT({ return wtHandles.size(); });
+  for (int i = 0; i < 3; i++) {
+    j->codes[i] = EM_ASM_INT({
+      try {
+        return wtHandles.get(BigInt.asUintN(64, HEAP64[$0 >> 3])).tag === 'obj' + $1 ? 0 : 1;
+      } catch (e) {
+        return e.code;
+      }
+    }, &j->h[i], i);
+  }
+  return 0;
+}
+
+int JsReleaseLocal(wt_call *, void *p) {
+  uint64_t *h = static_cast<uint64_t *>(p);
+  return EM_ASM_INT({ return -wtHandles.release(BigInt.asUintN(64, HEAP64[$0 >> 3])); }, h);
+}
+
+int ReleaseManaged(wt_call *, void *p) { return -wt_handle_release(wt_handle{*static_cast<uint64_t *>(p)}); }
+
+TEST(HandlesJs, RegisteredOnWorkerReleasedFromAnotherWorkerAndTheUiThread) {
+  Server a;
+  JsHandles j{};
+  ASSERT_EQ(OnServer(a, JsRegisterThree, &j), 0);
+  ASSERT_EQ(j.size, 3);
+  for (uint64_t h : j.h) EXPECT_TRUE(wt_thread_equal(wt_handle_owner(wt_handle{h}), a.id()));
+  // Managed side: h0 from this worker (B), h1 from the UI thread (run there from its event loop).
+  EXPECT_EQ(wt_handle_release(wt_handle{j.h[0]}), 0);
+  wt_result res;
+  ASSERT_EQ(wt_call_sync(wt_thread_ui(), ReleaseManaged, &j.h[1], kHang, &res), 0) << res.fn_error;
+  // Two-sided: A applied both (its batch ran before this call), but its JS side still holds them.
+  ASSERT_EQ(OnServer(a, JsInspect, &j), 0);
+  EXPECT_EQ(j.size, 3);
+  EXPECT_EQ(j.codes[0], 0);
+  EXPECT_EQ(j.codes[1], 0);
+  EXPECT_EQ(j.codes[2], 0);
+  // The JS side lets go: h0, h1 are dropped at once (their managed release was applied).
+  EXPECT_EQ(OnServer(a, JsReleaseLocal, &j.h[0]), 0);
+  EXPECT_EQ(OnServer(a, JsReleaseLocal, &j.h[1]), 0);
+  // h2 the other way round: JS first, then the managed side from the UI thread.
+  EXPECT_EQ(OnServer(a, JsReleaseLocal, &j.h[2]), 0);
+  ASSERT_EQ(OnServer(a, JsInspect, &j), 0);
+  EXPECT_EQ(j.size, 1) << "h2 is still held by the managed side";
+  EXPECT_EQ(j.codes[0], WT_EHANDLE_STALE);
+  EXPECT_EQ(j.codes[1], WT_EHANDLE_STALE);
+  EXPECT_EQ(j.codes[2], 0);
+  ASSERT_EQ(wt_call_sync(wt_thread_ui(), ReleaseManaged, &j.h[2], kHang, &res), 0) << res.fn_error;
+  ASSERT_EQ(OnServer(a, JsInspect, &j), 0);
+  EXPECT_EQ(j.size, 0);
+  EXPECT_EQ(j.codes[2], WT_EHANDLE_STALE);
+  // A second managed release of any of them is counted, never applied.
+  uint64_t stale0 = HStats().stale;
+  EXPECT_EQ(wt_handle_release(wt_handle{j.h[0]}), WT_EHANDLE_STALE);
+  EXPECT_EQ(HStats().stale - stale0, 1u);
+}
+
+TEST(HandlesJs, ForceDisposedWhenTheOwnerLeavesOrExits) {
+  std::atomic<uint64_t> left_h{0}, exited_h{0};
+  std::atomic<int> size_after_leave{-1}, len_after_leave{-1};
+  uint64_t disposed0 = HStats().force_disposed;
+  Thread t1([&] {
+    uint64_t h = 0;
+    EM_ASM({ HEAP64[$0 >> 3] = wtHandles.register({ tag: 'held' }); }, &h);
+    left_h = h;
+    ASSERT_EQ(wt_thread_leave(), 0);
+    size_after_leave = EM_ASM_INT({ return wtHandles.size(); });
+    len_after_leave = EM_ASM_INT({ return wtHandles.values.length; });
+  });
+  t1.Join();
+  EXPECT_EQ(size_after_leave.load(), 0) << "the realm's table is emptied on the leaving thread";
+  EXPECT_EQ(len_after_leave.load(), 0);
+  Thread t2([&] {
+    uint64_t h = 0;
+    EM_ASM({ HEAP64[$0 >> 3] = wtHandles.register({ tag: 'held at exit' }); }, &h);
+    exited_h = h;
+  });
+  t2.Join();
+  EXPECT_EQ(HStats().force_disposed - disposed0, 2u);
+  uint64_t gone0 = HStats().owner_gone;
+  EXPECT_EQ(wt_handle_release(wt_handle{left_h.load()}), WT_EOWNER_GONE);
+  EXPECT_EQ(wt_handle_release(wt_handle{exited_h.load()}), WT_EOWNER_GONE);
+  EXPECT_EQ(HStats().owner_gone - gone0, 2u);
+}
+#endif
 
 }  // namespace

@@ -69,16 +69,17 @@ class Event {
 // A thread that joins the registry and serves its mailbox (its "event loop") until Stop().
 class Server {
  public:
-  explicit Server(size_t stack = 0)
+  // serve_ms: how long it serves at most (< 0: until Stop(); a hang is then the watchdog's to report).
+  explicit Server(size_t stack = 0, int serve_ms = kHang)
       : th_(
-            [this] {
+            [this, serve_ms] {
               wt_thread id;
               if (wt_thread_join(&id) != 0) abort();
               id_.store(id.bits);
               self_ = pthread_self();
               ready_.Set();
               int r = wt_thread_serve([](void *p) { return static_cast<Server *>(p)->stop_.load() ? 1 : 0; },
-                                      this, kHang);
+                                      this, serve_ms);
               serve_rc_ = r;
             },
             stack) {
