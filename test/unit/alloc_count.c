@@ -12,9 +12,9 @@
 #endif
 #endif
 
-static __thread long tl_allocs;
 
 #if defined(WT_COUNT_SANITIZER)
+static __thread long tl_allocs;
 /* <sanitizer/allocator_interface.h> (not every toolchain ships the header; the runtime has it) */
 int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
                                               void (*free_hook)(const volatile void *));
@@ -31,6 +31,7 @@ __attribute__((constructor)) static void install(void) { __sanitizer_install_mal
 long wt_test_allocs_self(void) { return tl_allocs; }
 
 #elif defined(__GLIBC__) && !defined(__EMSCRIPTEN__)
+static __thread long tl_allocs;
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
