@@ -233,8 +233,8 @@ TEST(Handles, EOWNER_GONE_AfterExitAndObjectsDisposedOnTheOwner) {
   EXPECT_EQ(HStats().owner_gone - gone0, 3u);
   EXPECT_EQ(held.freed.load(), 1) << "never freed twice";
   // The slot's next thread gets a fresh table: the old handles never name its entries.
+  Obj o;  // outlives the thread: its leave disposes of it
   OnThread([&] {
-    Obj o;
     wt_handle h;
     ASSERT_EQ(wt_handle_register(&o, FreeObj, &h), 0);
     EXPECT_NE(wt_handle_release(wt_handle{h1.load()}), 0);
