@@ -10,11 +10,31 @@
 //   getNewWorker          -> wtPool.take      (called by spawnThread for every pthread_create)
 //   returnWorkerToPool    -> wrapped: idle bookkeeping, retirement timer
 //   terminateAllThreads   -> wrapped: stop the service first
-//   threadInitTLS         -> wrapped in Worker realms: realm-reset hooks before a reused realm's next thread
+//   threadInitTLS         -> wrapped in Worker realms: the globals snapshot at the realm's first thread,
+//                            the start-time realm reset before each later one
 // and `_emscripten_thread_mailbox_await` is replaced (link time) by a version that keeps at most one
 // Atomics.waitAsync waiter per Worker realm (see below). A finished thread's Worker goes back to the
-// pool with no message to it: the Worker releases its stale waiter and resets its realm itself when its
-// next thread starts (a message per return cost create/join loops ~30% in Chromium).
+// pool with no message to it (a message per return cost create/join loops ~30% in Chromium): the
+// exiting thread itself releases its waiter and resets its realm (wt__js_pool_thread_exit).
+//
+// Realm reset (Worker realm). A reused Worker keeps its whole JS realm, so a thread's JS state would
+// reach the next thread there. The realm records the own property keys of globalThis when its first
+// thread starts (snapshotGlobals: emscripten's own globals all exist then, no thread code has run).
+// Each exiting thread, before it is marked exited, runs the thread-exit hooks (wtPoolOnThreadExit;
+// the handle table's release goes there) and deletes every own globalThis property not in the
+// snapshot (or kept: wtPoolKeepGlobals); when the realm's next thread starts, the realm-reset hooks
+// (wtPoolOnRealmReset) and the same sweep run again, for what the finished thread's microtasks and
+// timers added since. A realm that cannot be reset is dirty: a global that cannot be deleted
+// (non-configurable, delete false or throwing), globalThis made non-extensible, or a hook that throws.
+// The exiting thread records that in pool/pool.c's dirty set (shared memory, before it is marked
+// exited: messages from different Workers are not ordered), and the UI thread, handing the Worker back
+// (giveBack), terminates it instead of reusing it (stats: dirty, in retired); the top-up replaces it.
+// Found dirty only at a thread start, the realm logs one line (the thread is already assigned there)
+// and is marked, so that thread's exit has its Worker terminated. Not reset: changes to properties
+// that were in the snapshot (a runtime global overwritten, a built-in prototype patched), top-level
+// let/const/class of scripts the thread evaluated (not properties), listeners and timers (hooks can
+// drop those). Cost: each sweep is one Reflect.ownKeys(globalThis) (130-760 keys: ~15-35 us under
+// node, ~50-65 us in Chromium, measured here), twice per thread (docs/pool.md).
 //
 // The service runs only on the UI thread and never blocks: it reacts to takes, returns, "loaded"
 // messages and two coalesced timers (top-up, retirement). All bookkeeping is plain JS on one thread,
