@@ -144,14 +144,16 @@ var WtPoolLibrary = {
 
   // Registers fn() to run in a pthread Worker's realm on the exiting thread, at every exit of a
   // thread the pool started there: inside pool/pool.c's thread-exit TSD destructor (emscripten's
-  // _emscripten_thread_exit), after the thread's mailbox is closed and its pthread_cleanup_push
-  // handlers have run, before the thread is marked exited, so before pthread_join returns and before
-  // the pthread block can be freed or the Worker handed to another thread. Hooks run in
-  // registration order, first thing in wt__js_pool_thread_exit: before the realm's added globals are
-  // deleted and before the mailbox waiter is released. The place to drop per-thread JS state (handle
-  // tables, listeners). fn may call C (the thread still has its stack, TLS and pthread_self(); its
-  // mailbox is closed, so nothing can be proxied to it any more); it must not block. TSD destructors of
-  // pthread keys created after start-up (and C++ thread_local destructors) may run after it. A hook
+  // _emscripten_thread_exit), after the thread's mailbox is closed, its pthread_cleanup_push handlers
+  // and its other TSD destructors have run (the routing layer's automatic leave, C++ thread_local
+  // destructors, the program's keys; only destructors that keep setting values through all
+  // PTHREAD_DESTRUCTOR_ITERATIONS passes can still run after it), before the thread is marked exited,
+  // so before pthread_join returns and before the pthread block can be freed or the Worker handed to
+  // another thread. Hooks run in registration order, first thing in wt__js_pool_thread_exit: before
+  // the realm's added globals are deleted and before the mailbox waiter is released. The place to drop
+  // per-thread JS state (handle tables, listeners). fn may call C (the thread still has its stack, TLS
+  // and pthread_self(); its mailbox is closed, so nothing can be proxied to it any more, and it has
+  // left the routing layer); it must not block. A hook
   // that throws makes the realm dirty: the Worker is terminated instead of reused (the error is
   // logged, the other hooks still run). Call it in each Worker realm (e.g. from a postset). Worker
   // realms only.

@@ -345,7 +345,8 @@ EMSCRIPTEN_KEEPALIVE int wt__js_pool_take_dirty(uintptr_t thread) {
 
 /* Thread exit hook. Every thread the pool starts sets `exit_key` (wt__js_pool_thread_start, called by
  * the Worker realm's wrapped threadInitTLS), so its destructor runs on the exiting thread inside
- * emscripten's _emscripten_thread_exit: after the mailbox is closed and before the thread is marked
+ * emscripten's _emscripten_thread_exit: after the mailbox is closed, after the thread's other TSD
+ * destructors (C++ thread_local destructors included; see on_thread_exit) and before it is marked
  * exited, i.e. before a joiner (or, detached, the UI thread) can free the pthread block. That is the
  * last moment at which the realm's Atomics.waitAsync mailbox waiter still watches this thread's own
  * memory; js/library_pool.js releases it there, after resetting the realm (thread-exit hooks, then
@@ -356,9 +357,28 @@ int wt__js_pool_thread_exit(void); /* js/library_pool.js, Worker realm */
 
 static pthread_key_t exit_key;
 static int exit_key_ok;
+static _Thread_local int exit_passes; /* destructor passes this thread's exit hook has waited */
 
+/* Whether a TSD value other than the exit key's is set on the calling thread: a destructor still to run
+ * in this pass (a later key) or in the next (a value set again by a destructor). */
+static int other_tsd_pending(void) {
+  for (pthread_key_t k = 0; k < PTHREAD_KEYS_MAX; k++)
+    if (k != exit_key && pthread_getspecific(k)) return 1;
+  return 0;
+}
+
+/* Runs last among the thread's TSD destructors: musl runs them in key order, in up to
+ * PTHREAD_DESTRUCTOR_ITERATIONS passes while values are set, and this key is created before main()
+ * (so before the routing layer's, libc++abi's thread_local key and any the program creates). While
+ * another value is still set, the hook sets its own value again (one more pass) instead of running,
+ * except in the last pass, where it runs whatever is left. */
 static void on_thread_exit(void *unused) {
   (void)unused;
+  if (exit_passes < PTHREAD_DESTRUCTOR_ITERATIONS - 1 && other_tsd_pending() &&
+      pthread_setspecific(exit_key, (void *)1) == 0) {
+    exit_passes++;
+    return;
+  }
   if (wt__js_pool_thread_exit()) mark_dirty((uintptr_t)pthread_self());
 }
 

@@ -8,9 +8,9 @@ addToLibrary({
   $wtTestRealm__postset: 'if (ENVIRONMENT_IS_PTHREAD) { ' +
     'wtPoolOnRealmReset(() => { wtTestRealm.resets++; wtTestRealm.state = undefined; }); ' +
     'wtTestRealm.id = 1 + Math.floor(Math.random() * 0x7ffffffe); ' +
-    'wtPoolOnThreadExit(() => { if (wtTestRealm.throwAtExit) { wtTestRealm.throwAtExit = false; ' +
+    'wtPoolOnThreadExit(() => { wtTestRealm.exitHooks++; if (wtTestRealm.throwAtExit) { wtTestRealm.throwAtExit = false; ' +
     'throw new Error("test: a thread-exit hook throws"); } }); }',
-  $wtTestRealm: { starts: 0, resets: 0, state: undefined, id: 0, throwAtExit: false },
+  $wtTestRealm: { starts: 0, resets: 0, state: undefined, id: 0, throwAtExit: false, exitHooks: 0 },
 
   // Called by each test thread first thing, in its Worker's realm. Returns how many threads this realm
   // has started (1 = the first), or -1 if the previous thread's state is still there (no reset before
@@ -54,12 +54,13 @@ addToLibrary({
   // Realm scenarios: what the calling thread's realm holds. out[0] the realm id, out[1] whether any of
   // op 1's globals is there, out[2] wtTestFixed, out[3] wtTestLate, out[4] globals the pool deleted at
   // thread exits in this realm so far, out[5] at thread starts, out[6] thread exits, out[7] whether
-  // the realm is marked dirty.
+  // the realm is marked dirty, out[8] how many times the test's thread-exit hook has run in it.
   wt_test_realm_probe__deps: ['$wtTestRealm', '$wtPool'],
   wt_test_realm_probe: (out) => {
     var g = globalThis, r = wtPool.realm;
     var leak = 'wtTestLeak' in g || 'wtTestHidden' in g || Symbol.for('wtTestSym') in g || 'wtTestVar' in g;
-    var v = [wtTestRealm.id, leak, 'wtTestFixed' in g, 'wtTestLate' in g, r.exitDeleted, r.startDeleted, r.exits, !!r.dirty];
+    var v = [wtTestRealm.id, leak, 'wtTestFixed' in g, 'wtTestLate' in g, r.exitDeleted, r.startDeleted, r.exits, !!r.dirty,
+             wtTestRealm.exitHooks];
     v.forEach((x, i) => { HEAP32[(out >> 2) + i] = +x; });
   },
 });

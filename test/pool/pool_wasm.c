@@ -18,7 +18,8 @@
 //                    runs on the other unless it is retired) thread 1 adds globals (plain, non-enumerable,
 //                    symbol-keyed, an eval'd `var`) and exits; thread 2 runs in the same realm (same realm
 //                    id) and finds none of them; they were deleted at thread 1's exit, not at thread 2's
-//                    start; nothing retired, nothing dirty.
+//                    start; the thread-exit hooks ran after thread 1's TSD destructor (a key created at
+//                    run time, in two passes); nothing retired, nothing dirty.
 //   dirty            (same config) three rounds, each: thread 1 leaves its realm dirty and is joined; the
 //                    pool must count it (dirty, retired) and terminate that Worker; thread 2 runs in
 //                    another realm and does not see thread 1's global. Round 1: a non-configurable
@@ -568,14 +569,26 @@ void wt_test_realm_probe(int *out);              // pool_test_lib.js
 struct realm_job {
   int op;
   atomic_int *flag;
-  int before[8], after[8]; // wt_test_realm_probe at the thread's start and after its op
+  int tsd;                 // set a value of realm_key (created at run time, after the pool's key)
+  int before[9], after[9]; // wt_test_realm_probe at the thread's start and after its op
+  int at_dtor[2][9];       // ... in realm_key's destructor, which sets its value again once (2 passes)
+  int dtor_runs;
 };
+
+static pthread_key_t realm_key;
+
+static void realm_dtor(void *v) {
+  struct realm_job *j = v;
+  if (j->dtor_runs < 2) wt_test_realm_probe(j->at_dtor[j->dtor_runs]);
+  if (++j->dtor_runs == 1) pthread_setspecific(realm_key, j); // a second destructor pass
+}
 
 static void *realm_thread(void *arg) {
   struct realm_job *j = arg;
   wt_test_realm_probe(j->before);
   if (j->op) wt_test_realm_op(j->op, j->flag);
   wt_test_realm_probe(j->after);
+  if (j->tsd) pthread_setspecific(realm_key, j);
   return NULL;
 }
 
@@ -602,7 +615,8 @@ static void *realm(void *unused) {
   if (cfg.max != 2) FAIL("run with max 2 (max is %d)", cfg.max);
   struct wt_pool_stats st0, st;
   if (!wait_for(pool_settled, NULL, 30000, &st0)) FAIL("the pool did not settle at 2 loaded Workers within 30 s");
-  struct realm_job a = {.op = 1}, b = {.op = 0};
+  if (pthread_key_create(&realm_key, realm_dtor)) FAIL("pthread_key_create");
+  struct realm_job a = {.op = 1, .tsd = 1}, b = {.op = 0};
   if (!realm_run(&a)) FAIL("thread 1");
   if (!a.after[1]) FAIL("thread 1's globals were not set");
   if (!realm_run(&b)) FAIL("thread 2");
@@ -616,12 +630,18 @@ static void *realm(void *unused) {
   // (one created after the snapshot).
   if (at_exit != 4) FAIL("thread 1's exit deleted %d globals, expected exactly its 4", at_exit);
   if (at_start != 0) FAIL("thread 2's start still found %d added globals after thread 1's exit", at_start);
+  // The thread-exit hooks run after the thread's other TSD destructors, also a destructor's second pass.
+  if (a.dtor_runs != 2) FAIL("thread 1's TSD destructor ran %d times, expected 2", a.dtor_runs);
+  for (int p = 0; p < 2; p++)
+    if (a.at_dtor[p][8] != a.after[8] || a.at_dtor[p][6] != a.after[6])
+      FAIL("thread 1's thread-exit hooks ran before its TSD destructor's pass %d (a later key's)", p + 1);
+  if (b.before[8] != a.after[8] + 1) FAIL("thread 1's thread-exit hook ran %d times, expected once", b.before[8] - a.after[8]);
   if (st.retired != st0.retired || st.created != st0.created || st.dirty != 0)
     FAIL("a Worker was replaced: created %llu -> %llu, retired %llu -> %llu, dirty %llu", st0.created, st.created,
          st0.retired, st.retired, st.dirty);
   if (atomic_load(&imbalances)) FAIL("stats imbalance seen");
-  printf("POOL realm ok same_realm=1 deleted_at_exit=%d deleted_at_start=%d retired=%llu dirty=%llu\n", at_exit, at_start,
-         st.retired, st.dirty);
+  printf("POOL realm ok same_realm=1 deleted_at_exit=%d deleted_at_start=%d exit_hooks_after_tsd_dtors=1 retired=%llu "
+         "dirty=%llu\n", at_exit, at_start, st.retired, st.dirty);
   finish(0);
   return NULL;
 }
