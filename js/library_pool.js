@@ -153,10 +153,9 @@ var WtPoolLibrary = {
   // the realm's added globals are deleted and before the mailbox waiter is released. The place to drop
   // per-thread JS state (handle tables, listeners). fn may call C (the thread still has its stack, TLS
   // and pthread_self(); its mailbox is closed, so nothing can be proxied to it any more, and it has
-  // left the routing layer); it must not block. A hook
-  // that throws makes the realm dirty: the Worker is terminated instead of reused (the error is
-  // logged, the other hooks still run). Call it in each Worker realm (e.g. from a postset). Worker
-  // realms only.
+  // left the routing layer); it must not block. A hook that throws makes the realm dirty: the Worker is
+  // terminated instead of reused (the error is logged, the other hooks still run). Call it in each
+  // Worker realm (e.g. from a postset). Worker realms only.
   $wtPoolOnThreadExit__deps: ['$wtPool'],
   $wtPoolOnThreadExit: (fn) => { wtPool.threadExitHooks.push(fn); },
 
