@@ -10,11 +10,31 @@
 //   getNewWorker          -> wtPool.take      (called by spawnThread for every pthread_create)
 //   returnWorkerToPool    -> wrapped: idle bookkeeping, retirement timer
 //   terminateAllThreads   -> wrapped: stop the service first
-//   threadInitTLS         -> wrapped in Worker realms: realm-reset hooks before a reused realm's next thread
+//   threadInitTLS         -> wrapped in Worker realms: the globals snapshot at the realm's first thread,
+//                            the start-time realm reset before each later one
 // and `_emscripten_thread_mailbox_await` is replaced (link time) by a version that keeps at most one
 // Atomics.waitAsync waiter per Worker realm (see below). A finished thread's Worker goes back to the
-// pool with no message to it: the Worker releases its stale waiter and resets its realm itself when its
-// next thread starts (a message per return cost create/join loops ~30% in Chromium).
+// pool with no message to it (a message per return cost create/join loops ~30% in Chromium): the
+// exiting thread itself releases its waiter and resets its realm (wt__js_pool_thread_exit).
+//
+// Realm reset (Worker realm). A reused Worker keeps its whole JS realm, so a thread's JS state would
+// reach the next thread there. The realm records the own property keys of globalThis when its first
+// thread starts (snapshotGlobals: emscripten's own globals all exist then, no thread code has run).
+// Each exiting thread, before it is marked exited, runs the thread-exit hooks (wtPoolOnThreadExit;
+// the handle table's release goes there) and deletes every own globalThis property not in the
+// snapshot (or kept: wtPoolKeepGlobals); when the realm's next thread starts, the realm-reset hooks
+// (wtPoolOnRealmReset) and the same sweep run again, for what the finished thread's microtasks and
+// timers added since. A realm that cannot be reset is dirty: a global that cannot be deleted
+// (non-configurable, delete false or throwing), globalThis made non-extensible, or a hook that throws.
+// The exiting thread records that in pool/pool.c's dirty set (shared memory, before it is marked
+// exited: messages from different Workers are not ordered), and the UI thread, handing the Worker back
+// (giveBack), terminates it instead of reusing it (stats: dirty, in retired); the top-up replaces it.
+// Found dirty only at a thread start, the realm logs one line (the thread is already assigned there)
+// and is marked, so that thread's exit has its Worker terminated. Not reset: changes to properties
+// that were in the snapshot (a runtime global overwritten, a built-in prototype patched), top-level
+// let/const/class of scripts the thread evaluated (not properties), listeners and timers (hooks can
+// drop those). Cost: each sweep is one Reflect.ownKeys(globalThis) (130-760 keys: ~15-35 us under
+// node, ~50-65 us in Chromium, measured here), twice per thread (docs/pool.md).
 //
 // The service runs only on the UI thread and never blocks: it reacts to takes, returns, "loaded"
 // messages and two coalesced timers (top-up, retirement). All bookkeeping is plain JS on one thread,
@@ -75,18 +95,27 @@ var WtPoolLibrary = {
   },
 
   // Worker realm, on the exiting thread (pool/pool.c's thread-exit TSD destructor, inside
-  // emscripten's _emscripten_thread_exit, before the thread is marked exited): releases the realm's
-  // waiter now, while the pthread block it watches is still this thread's. Once a joiner (or the UI
-  // thread) has freed the block, malloc can put another thread's futex word there, and a waiter left
-  // armed would swallow a single-waiter wake (notify count 1) meant for it.
-  wt__js_pool_thread_exit__deps: ['$wtMailboxArmed', '$wtMailboxWaiter', '$wtRefused'],
+  // emscripten's _emscripten_thread_exit, before the thread is marked exited). In this order:
+  //   1. resets the realm (wtPool.exitReset): the thread-exit hooks (wtPoolOnThreadExit), then every
+  //      own property of globalThis that is not in the realm's snapshot is deleted;
+  //   2. frees this thread's refused pthread_create blocks (wtRefused);
+  //   3. releases the realm's waiter now, while the pthread block it watches is still this thread's.
+  //      Once a joiner (or the UI thread) has freed the block, malloc can put another thread's futex
+  //      word there, and a waiter left armed would swallow a single-waiter wake (notify count 1) meant
+  //      for it.
+  // Returns 1 if the realm is dirty (pool.c then records this thread in its dirty set, and the UI
+  // thread terminates the Worker when it gets it back), else 0.
+  wt__js_pool_thread_exit__deps: ['$wtMailboxArmed', '$wtMailboxWaiter', '$wtRefused', '$wtPool'],
   wt__js_pool_thread_exit: () => {
+    var dirty = wtPool.exitReset();
     wtRefused.freeAll();
     var p = wtMailboxArmed;
-    if (!p) return;
-    wtMailboxArmed = 0;
-    wtMailboxWaiter.released = true;
-    Atomics.notify(HEAP32, {{{ getHeapOffset('p', 'i32') }}}, 1);
+    if (p) {
+      wtMailboxArmed = 0;
+      wtMailboxWaiter.released = true;
+      Atomics.notify(HEAP32, {{{ getHeapOffset('p', 'i32') }}}, 1);
+    }
+    return dirty ? 1 : 0;
   },
 
   // Replaces emscripten's version: a joined (or exiting detached) thread's Worker is handed back
@@ -102,24 +131,60 @@ var WtPoolLibrary = {
   },
 
   // Registers fn() to run in a pthread Worker's realm after a thread has finished there and before
-  // the next thread starts there: the place to drop per-thread JS state (handle tables, listeners,
-  // timers) before reuse. It runs when the realm's next thread is starting (after its stack and thread
-  // pointer are set, before TLS init and the entry point), so a finished thread's state lives on in an
-  // idle Worker until the Worker is reused or retired; drop state at thread exit, on the exiting
-  // thread, where that matters. Call it in each Worker realm (e.g. from a postset: postsets run in
-  // every realm). Worker realms only; do not call C from fn.
+  // the next thread starts there: the place to drop per-thread JS state that can appear after the
+  // thread's exit (e.g. left by its timers, which may run in the idle Worker). It runs when the
+  // realm's next thread is starting (after its stack and thread pointer are set, before TLS init and
+  // the entry point), before that start's own sweep of added globals (see wtPool.resetRealm). For
+  // state to drop as soon as the thread exits (handle tables), use wtPoolOnThreadExit. Call it in each
+  // Worker realm (e.g. from a postset: postsets run in every realm). Worker realms only; do not call C
+  // from fn. A hook that throws is logged and makes the realm dirty: the Worker is terminated when
+  // the thread that is starting exits.
   $wtPoolOnRealmReset__deps: ['$wtPool'],
   $wtPoolOnRealmReset: (fn) => { wtPool.realmResetHooks.push(fn); },
+
+  // Registers fn() to run in a pthread Worker's realm on the exiting thread, at every exit of a
+  // thread the pool started there: inside pool/pool.c's thread-exit TSD destructor (emscripten's
+  // _emscripten_thread_exit), after the thread's mailbox is closed, its pthread_cleanup_push handlers
+  // and its other TSD destructors have run (the routing layer's automatic leave, C++ thread_local
+  // destructors, the program's keys; only destructors that keep setting values through all
+  // PTHREAD_DESTRUCTOR_ITERATIONS passes can still run after it), before the thread is marked exited,
+  // so before pthread_join returns and before the pthread block can be freed or the Worker handed to
+  // another thread. Hooks run in registration order, first thing in wt__js_pool_thread_exit: before
+  // the realm's added globals are deleted and before the mailbox waiter is released. The place to drop
+  // per-thread JS state (handle tables, listeners). fn may call C (the thread still has its stack, TLS
+  // and pthread_self(); its mailbox is closed, so nothing can be proxied to it any more, and it has
+  // left the routing layer); it must not block. A hook that throws makes the realm dirty: the Worker is
+  // terminated instead of reused (the error is logged, the other hooks still run). Call it in each
+  // Worker realm (e.g. from a postset). Worker realms only.
+  $wtPoolOnThreadExit__deps: ['$wtPool'],
+  $wtPoolOnThreadExit: (fn) => { wtPool.threadExitHooks.push(fn); },
+
+  // Adds property names (strings or symbols) of globalThis that the realm keeps across threads even
+  // if a thread created them (a runtime that installs realm-wide globals lazily, on its first thread
+  // there): they are treated as part of the realm's snapshot and never deleted. Call it in each Worker
+  // realm, before or while a thread runs there. Worker realms only.
+  $wtPoolKeepGlobals__deps: ['$wtPool'],
+  $wtPoolKeepGlobals: (...names) => { wtPool.keepGlobals.push(...names); },
 
   $wtPool__deps: ['$PThread', '$terminateWorker', '$cleanupThread', 'wt__js_pool_pop_return', 'wt__js_pool_publish', 'wt__js_pool_resolve',
                   'wt_strerror', 'wt_err_name', '$stackSave', '$stackAlloc', '$stackRestore',
                   '$UTF8ToString', 'wt__js_pool_thread_start', '$spawnThread',
-                  '$ptrToString', 'wt__js_pool_abandon', '_emscripten_thread_free_data'],
+                  '$ptrToString', 'wt__js_pool_abandon', '_emscripten_thread_free_data', 'wt__js_pool_take_dirty',
+                  'pthread_self'],
   $wtPool__postset: 'wtPool.install();',
   $wtPool: {
     // Settings in force (resolved; see pool.h). Replaced by the JS config object at start-up.
     cfg: { initial: 4, spare: 2, max: 128, idleTimeoutMs: 10000 },
-    realmResetHooks: [],
+    realmResetHooks: [],  // Worker realm: wtPoolOnRealmReset
+    threadExitHooks: [],  // Worker realm: wtPoolOnThreadExit
+    keepGlobals: [],      // Worker realm: wtPoolKeepGlobals
+    // Worker realm: own property keys of globalThis when the realm's first thread started (snapshot),
+    // whether it was extensible then, and the realm's reset record: `dirty` ('' or why the realm could
+    // not be reset), globals deleted at thread exits (`exitDeleted`) and at thread starts
+    // (`startDeleted`), threads exited. Read by tests (test/pool/pool_test_lib.js).
+    globals: null,
+    globalsExtensible: true,
+    realm: { dirty: '', exitDeleted: 0, startDeleted: 0, exits: 0 },
 
     // Runs in every realm when the script loads (after PThread.init()).
     install() {
@@ -129,6 +194,7 @@ var WtPoolLibrary = {
         var initTLS = PThread.threadInitTLS, used = false;
         PThread.threadInitTLS = () => {
           if (used) wtPool.resetRealm();
+          else wtPool.snapshotGlobals();
           used = true;
           initTLS();
           _wt__js_pool_thread_start(); // arms the thread-exit hook (wt__js_pool_thread_exit)
@@ -154,6 +220,8 @@ var WtPoolLibrary = {
       wtPool.capQuiet = 0;      // refusals since that line
       wtPool.capTimer = 0;
       wtPool.refused = 0;       // every refusal at max (stats)
+      wtPool.dirty = 0;         // Workers terminated because their realm was dirty (stats; also in retired)
+      wtPool.dirtyOverflowLogged = false;
       wtPool.created = 0; wtPool.retired = 0; wtPool.peak = 0;
       wtPool.bootLast = 0; wtPool.bootSum = 0; wtPool.bootCount = 0; wtPool.bootMax = 0;
       wtPool.topUpTimer = 0; wtPool.retireTimer = 0;
@@ -356,16 +424,30 @@ var WtPoolLibrary = {
     },
 
     // PThread.returnWorkerToPool: the Worker's thread has finished (joined or detached-exited). No
-    // message to the Worker: it resets its realm when its next thread starts (see threadInitTLS).
+    // message to the Worker: its thread reset the realm as it exited (exitReset), and the next thread
+    // resets it again when it starts (see threadInitTLS). A Worker whose exiting thread found its realm
+    // dirty (recorded in pool.c's dirty set before the thread was marked exited, so it is there
+    // whichever message or join brought the Worker back) is terminated here, in the same task that
+    // would otherwise have made it a spare, and the top-up replaces it.
     giveBack(w, origReturn) {
       if (w.wtAbandoned) { // a thread that never started, now joined (see abandon)
         delete PThread.pthreads[w.pthread_ptr];
         __emscripten_thread_free_data(w.pthread_ptr);
         return;
       }
+      var dirty = _wt__js_pool_take_dirty(w.pthread_ptr); // before origReturn frees the block
+      if (dirty == 2 && !wtPool.dirtyOverflowLogged) {
+        wtPool.dirtyOverflowLogged = true;
+        err('webthreads: pool: the dirty-realm set is full; from now on every Worker whose thread finishes is ' +
+            'terminated instead of reused');
+      }
       origReturn(w);
       w.wtIdleSince = performance.now();
-      if (wtPool.all.size > wtPool.cfg.max) wtPool.retire(w); // max was lowered while it ran
+      if (dirty) {
+        wtPool.dirty++;
+        wtPool.retire(w);
+        wtPool.scheduleTopUp();
+      } else if (wtPool.all.size > wtPool.cfg.max) wtPool.retire(w); // max was lowered while it ran
       wtPool.scheduleRetire();
       wtPool.schedulePlace();
       if (!wtPool.draining) wtPool.publish();
@@ -604,13 +686,82 @@ var WtPoolLibrary = {
       _wt__js_pool_publish(total, spare, loading, total - PThread.unusedWorkers.length, wtPool.peak,
                            wtPool.created, wtPool.retired, wtPool.bootLast,
                            wtPool.bootCount ? wtPool.bootSum / wtPool.bootCount : 0, wtPool.bootMax,
-                           c.initial, c.spare, c.max, c.idleTimeoutMs, wtPool.bootFailed, wtPool.refused);
+                           c.initial, c.spare, c.max, c.idleTimeoutMs, wtPool.bootFailed, wtPool.refused,
+                           wtPool.dirty);
     },
 
     // ---- Worker realm
+    // At the realm's first thread start (wrapped threadInitTLS, before TLS init and the entry point):
+    // records the own property keys of globalThis (names and symbols, enumerable or not). By then
+    // everything emscripten puts there exists: the script's top-level declarations (in a browser's
+    // classic Worker script each `var` and function of the runtime is a non-configurable global; under
+    // node the script is a module and only its explicit globals are: self, postMessage, importScripts),
+    // the 'load' handler's (startWorker, onmessage, onunhandledrejection, alert), the instantiated
+    // module; and no thread code has run in the realm yet. Loading alone would not do: the pool's
+    // postset runs during the script, before the 'load' message is handled.
+    snapshotGlobals() {
+      wtPool.globals = new Set(Reflect.ownKeys(globalThis));
+      wtPool.globalsExtensible = Object.isExtensible(globalThis);
+    },
+
+    // Deletes every own property of globalThis that is neither in the snapshot nor kept
+    // (wtPoolKeepGlobals). Returns {n: how many were deleted, bad: '' or why one could not be}.
+    sweepGlobals() {
+      var snap = wtPool.globals, keep = wtPool.keepGlobals, n = 0, bad = '';
+      if (!snap) return { n, bad };
+      for (var k of Reflect.ownKeys(globalThis)) {
+        if (snap.has(k) || keep.includes(k)) continue;
+        var ok = false, why = 'delete returned false';
+        try { ok = delete globalThis[k]; } catch (e) { why = `delete threw: ${e}`; }
+        if (ok) { n++; continue; }
+        var d = Object.getOwnPropertyDescriptor(globalThis, k);
+        if (d && !d.configurable) why = 'non-configurable';
+        if (!bad) bad = `global '${String(k)}' cannot be deleted (${why})`;
+      }
+      if (!bad && wtPool.globalsExtensible && !Object.isExtensible(globalThis))
+        bad = 'globalThis was made non-extensible';
+      return { n, bad };
+    },
+
+    // On the exiting thread (wt__js_pool_thread_exit): thread-exit hooks, then the sweep of added
+    // globals. Returns whether the realm is dirty: a hook threw, a global could not be deleted, or
+    // the realm was already found dirty (at this thread's start). Logs one line when it is.
+    exitReset() {
+      var r = wtPool.realm, why = '';
+      r.exits++;
+      for (var fn of wtPool.threadExitHooks) {
+        try { fn(); } catch (e) { if (!why) why = `a thread-exit hook threw: ${e}`; }
+      }
+      var s = wtPool.sweepGlobals();
+      r.exitDeleted += s.n;
+      why = why || s.bad;
+      if (why) {
+        if (!r.dirty) r.dirty = why;
+        err(`webthreads: pool: thread ${ptrToString(_pthread_self())} left its Worker's realm dirty: ${why}; ` +
+            `the Worker is terminated instead of reused`);
+      }
+      return !!r.dirty;
+    },
+
+    // When the realm's next thread starts (after the exit-time reset; timers of the finished thread
+    // may have run since): the realm-reset hooks, then the sweep again. The thread is already assigned
+    // here, so a realm found dirty only gets one log line; it is marked, and the Worker is terminated
+    // when this thread exits (exitReset).
     resetRealm() {
+      var r = wtPool.realm;
       for (var fn of wtPool.realmResetHooks) {
-        try { fn(); } catch (e) { err(`webthreads: pool: a realm-reset hook threw: ${e}`); }
+        try { fn(); } catch (e) {
+          err(`webthreads: pool: a realm-reset hook threw: ${e}`);
+          if (!r.dirty) r.dirty = `a realm-reset hook threw: ${e}`;
+        }
+      }
+      var s = wtPool.sweepGlobals();
+      r.startDeleted += s.n;
+      if (s.bad) {
+        err(`webthreads: pool: a reused Worker's realm is dirty at a thread start: ${s.bad} (left after the ` +
+            `previous thread's exit); thread ${ptrToString(_pthread_self())} runs there anyway, and the Worker is ` +
+            `terminated when it exits`);
+        if (!r.dirty) r.dirty = s.bad;
       }
     },
   },

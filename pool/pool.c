@@ -81,7 +81,7 @@ static struct {
   atomic_uint seq;
   atomic_flag writer;
   atomic_int total, spare, loading, running, peak;
-  atomic_ullong created, retired, boot_failed, refused;
+  atomic_ullong created, retired, boot_failed, refused, dirty;
   atomic_llong boot_last_us, boot_mean_us, boot_max_us;
   atomic_int initial, spare_target, max, idle_timeout_ms;
   atomic_int configured; /* 0 until the first publication of settings: defaults are in force */
@@ -105,6 +105,7 @@ void wt__pool_publish(const struct wt_pool_stats *s, const wt_pool_config *cfg) 
     ST(retired, s->retired);
     ST(boot_failed, s->boot_failed);
     ST(refused, s->refused);
+    ST(dirty, s->dirty);
     ST(boot_last_us, (long long)(s->boot_last_ms * 1000.0));
     ST(boot_mean_us, (long long)(s->boot_mean_ms * 1000.0));
     ST(boot_max_us, (long long)(s->boot_max_ms * 1000.0));
@@ -161,6 +162,7 @@ int wt_pool_stats(struct wt_pool_stats *out) {
     out->retired = LD(retired);
     out->boot_failed = LD(boot_failed);
     out->refused = LD(refused);
+    out->dirty = LD(dirty);
     out->boot_last_ms = (double)LD(boot_last_us) / 1000.0;
     out->boot_mean_ms = (double)LD(boot_mean_us) / 1000.0;
     out->boot_max_ms = (double)LD(boot_max_us) / 1000.0;
@@ -288,33 +290,101 @@ EMSCRIPTEN_KEEPALIVE void wt__js_pool_publish(int total, int spare, int loading,
                                               double created, double retired, double boot_last_ms,
                                               double boot_mean_ms, double boot_max_ms, int initial,
                                               int spare_target, int max, int idle_timeout_ms,
-                                              double boot_failed, double refused) {
+                                              double boot_failed, double refused, double dirty) {
   struct wt_pool_stats s = {.total = total, .spare = spare, .loading = loading, .running = running, .peak = peak,
                             .created = (unsigned long long)created, .retired = (unsigned long long)retired,
                             .boot_failed = (unsigned long long)boot_failed, .refused = (unsigned long long)refused,
+                            .dirty = (unsigned long long)dirty,
                             .boot_last_ms = boot_last_ms, .boot_mean_ms = boot_mean_ms, .boot_max_ms = boot_max_ms};
   wt_pool_config c = {initial, spare_target, max, idle_timeout_ms};
   wt__pool_publish(&s, &c);
 }
 
+/* Dirty realms. A thread whose exit could not reset its Worker's JS realm (js/library_pool.js: a
+ * global it left cannot be deleted, or a thread-exit hook threw) records its pthread pointer here, on
+ * the exiting thread, before it is marked exited; the UI thread checks the returning thread here when
+ * it hands the Worker back (wtPool.giveBack) and terminates that Worker instead of reusing it. A
+ * message from the dying Worker would not do: messages from different Workers are not ordered, so it
+ * could arrive after a joiner's return (and the next take). The pthread block is freed only after the
+ * check (emscripten's returnWorkerToPool, run by the same giveBack), so the address cannot name
+ * another thread meanwhile. One entry per Worker whose thread has finished and not been handed back:
+ * at most WT_POOL_LIMIT (400) < WT__DIRTY_SLOTS. Should the set ever be full anyway, the mark goes to
+ * a sticky overflow flag instead, and from then on the UI thread terminates every returning Worker
+ * (it cannot tell which realm was dirty): slower, never unsafe. */
+#define WT__DIRTY_SLOTS 512
+static _Atomic(uintptr_t) dirty_set[WT__DIRTY_SLOTS];
+static atomic_int dirty_pending, dirty_overflow;
+
+/* Exiting thread (its own pointer); lock-free, no allocation. */
+static void mark_dirty(uintptr_t thread) {
+  for (int i = 0; i < WT__DIRTY_SLOTS; i++) {
+    uintptr_t empty = 0;
+    if (atomic_compare_exchange_strong(&dirty_set[i], &empty, thread)) {
+      atomic_fetch_add(&dirty_pending, 1);
+      return;
+    }
+  }
+  atomic_store(&dirty_overflow, 1);
+}
+
+/* UI thread (wtPool.giveBack), for a finished thread whose block is not yet freed; lock-free. Returns
+ * 1 if that thread left its realm dirty (and forgets the mark), 2 if the set has overflowed (treat
+ * every returning Worker as dirty), 0 otherwise. */
+EMSCRIPTEN_KEEPALIVE int wt__js_pool_take_dirty(uintptr_t thread) {
+  if (atomic_load(&dirty_overflow)) return 2;
+  if (!thread || !atomic_load(&dirty_pending)) return 0;
+  for (int i = 0; i < WT__DIRTY_SLOTS; i++) {
+    uintptr_t t = thread;
+    if (atomic_compare_exchange_strong(&dirty_set[i], &t, 0)) {
+      atomic_fetch_sub(&dirty_pending, 1);
+      return 1;
+    }
+  }
+  return 0;
+}
+
 /* Thread exit hook. Every thread the pool starts sets `exit_key` (wt__js_pool_thread_start, called by
  * the Worker realm's wrapped threadInitTLS), so its destructor runs on the exiting thread inside
- * emscripten's _emscripten_thread_exit: after the mailbox is closed and before the thread is marked
+ * emscripten's _emscripten_thread_exit: after the mailbox is closed, after the thread's other TSD
+ * destructors (C++ thread_local destructors included; see on_thread_exit) and before it is marked
  * exited, i.e. before a joiner (or, detached, the UI thread) can free the pthread block. That is the
  * last moment at which the realm's Atomics.waitAsync mailbox waiter still watches this thread's own
- * memory; js/library_pool.js releases it there. */
-void wt__js_pool_thread_exit(void); /* js/library_pool.js, Worker realm */
+ * memory; js/library_pool.js releases it there, after resetting the realm (thread-exit hooks, then
+ * the globals the thread added). It returns nonzero if the realm could not be reset: the mark is
+ * recorded here, still before the thread is marked exited, so the UI thread sees it whenever it gets
+ * the Worker back. */
+int wt__js_pool_thread_exit(void); /* js/library_pool.js, Worker realm */
 
 static pthread_key_t exit_key;
 static int exit_key_ok;
+static _Thread_local int exit_passes; /* destructor passes this thread's exit hook has waited */
 
+/* Whether a TSD value other than the exit key's is set on the calling thread: a destructor still to run
+ * in this pass (a later key) or in the next (a value set again by a destructor). */
+static int other_tsd_pending(void) {
+  for (pthread_key_t k = 0; k < PTHREAD_KEYS_MAX; k++)
+    if (k != exit_key && pthread_getspecific(k)) return 1;
+  return 0;
+}
+
+/* Runs last among the thread's TSD destructors: musl runs them in key order, in up to
+ * PTHREAD_DESTRUCTOR_ITERATIONS passes while values are set, and this key is created before main()
+ * (so before the routing layer's, libc++abi's thread_local key and any the program creates). While
+ * another value is still set, the hook sets its own value again (one more pass) instead of running,
+ * except in the last pass, where it runs whatever is left. */
 static void on_thread_exit(void *unused) {
   (void)unused;
-  wt__js_pool_thread_exit();
+  if (exit_passes < PTHREAD_DESTRUCTOR_ITERATIONS - 1 && other_tsd_pending() &&
+      pthread_setspecific(exit_key, (void *)1) == 0) {
+    exit_passes++;
+    return;
+  }
+  if (wt__js_pool_thread_exit()) mark_dirty((uintptr_t)pthread_self());
 }
 
 /* Main thread, before main() (pool.o is always linked with the pool's JS). If it failed (no keys
- * left), the realm's next thread releases the waiter instead (see library_pool.js). */
+ * left), nothing runs at thread exit: the realm's next thread releases the waiter and resets the realm
+ * when it starts (see library_pool.js), and a dirty realm is only reported there, not terminated. */
 __attribute__((constructor)) static void create_exit_key(void) {
   exit_key_ok = pthread_key_create(&exit_key, on_thread_exit) == 0;
 }

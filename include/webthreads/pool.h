@@ -19,8 +19,11 @@
  *   - idle Workers beyond the floor (max(initial, spare), keeping `spare` spares) are terminated after
  *     `idle_timeout_ms`; a Worker that runs, or is about to run, a thread is never terminated;
  *   - an exiting thread releases its Worker's Atomics.waitAsync mailbox waiter before its pthread block
- *     can be freed (the emscripten 3.1.69 leak, and a wake swallowed at a reused address), and the
- *     Worker's JS realm-reset hooks run before it is reused;
+ *     can be freed (the emscripten 3.1.69 leak, and a wake swallowed at a reused address), and resets
+ *     the Worker's JS realm before the Worker can be reused: the JS thread-exit hooks run and every
+ *     global the thread added is deleted (again, with the realm-reset hooks, when the next thread
+ *     starts there). A realm that cannot be reset (a global that cannot be deleted, a hook that
+ *     throws) is dirty: its Worker is terminated instead of reused (wt_pool_stats().dirty);
  *   - a pthread_create refused with EAGAIN frees the new thread's block (emscripten leaks it) on the
  *     creating thread, at its next pthread_create, its exit or its next event-loop turn.
  *
@@ -121,6 +124,9 @@ struct wt_pool_stats {
   unsigned long long boot_failed; /* Workers that errored or exited before they had loaded */
   unsigned long long refused;     /* pthread_create calls refused with EAGAIN (at `max`, or no spare
                                      while Workers keep failing to boot) */
+  unsigned long long dirty;       /* Workers terminated instead of reused because a finished thread
+                                     left their JS realm dirty: a global it added could not be
+                                     deleted, or a thread-exit hook threw (also counted in retired) */
   double boot_last_ms, boot_mean_ms, boot_max_ms; /* 0 before the first boot completes */
 };
 

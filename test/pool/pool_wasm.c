@@ -14,6 +14,18 @@
 //   reset N          N rounds of 3 concurrent threads, N sequential ones and N detached ones: each thread
 //                    finds its Worker's realm reset (wtPoolOnRealmReset hooks, pool_test_lib.js) exactly
 //                    once per earlier thread there, and at least one realm is reused.
+//   realm            (config initial 2, spare 1, max 2: this driver holds one Worker, so every test thread
+//                    runs on the other unless it is retired) thread 1 adds globals (plain, non-enumerable,
+//                    symbol-keyed, an eval'd `var`) and exits; thread 2 runs in the same realm (same realm
+//                    id) and finds none of them; they were deleted at thread 1's exit, not at thread 2's
+//                    start; the thread-exit hooks ran after thread 1's TSD destructor (a key created at
+//                    run time, in two passes); nothing retired, nothing dirty.
+//   dirty            (same config) three rounds, each: thread 1 leaves its realm dirty and is joined; the
+//                    pool must count it (dirty, retired) and terminate that Worker; thread 2 runs in
+//                    another realm and does not see thread 1's global. Round 1: a non-configurable
+//                    global; round 2: a thread-exit hook throws; round 3: the realm is clean at exit, then
+//                    a timer of the finished thread defines a non-configurable global: the next thread
+//                    runs there (already assigned; one log line), and its own exit marks the realm dirty.
 //   configure        wt_pool_configure() from main before the first thread applies; then, from a worker
 //                    while threads run (live): raising spare boots spares, lowering max below the running
 //                    Workers retires only unassigned ones, refuses new Workers, and retires returning ones.
@@ -545,6 +557,136 @@ static void *reset(void *unused) {
   if (bad == -2) FAIL("a realm's reset hooks ran a different number of times than the realm was reused");
   if (max < 2) FAIL("no Worker ran two threads (max %d): the test proves nothing", max);
   printf("POOL reset ok threads=%d max_threads_per_realm=%d\n", atomic_load(&reset_entered), max);
+  finish(0);
+  return NULL;
+}
+
+// ------------------------------------------------------------------ realm, dirty
+
+void wt_test_realm_op(int op, atomic_int *flag); // pool_test_lib.js
+void wt_test_realm_probe(int *out);              // pool_test_lib.js
+
+struct realm_job {
+  int op;
+  atomic_int *flag;
+  int tsd;                 // set a value of realm_key (created at run time, after the pool's key)
+  int before[9], after[9]; // wt_test_realm_probe at the thread's start and after its op
+  int at_dtor[2][9];       // ... in realm_key's destructor, which sets its value again once (2 passes)
+  int dtor_runs;
+};
+
+static pthread_key_t realm_key;
+
+static void realm_dtor(void *v) {
+  struct realm_job *j = v;
+  if (j->dtor_runs < 2) wt_test_realm_probe(j->at_dtor[j->dtor_runs]);
+  if (++j->dtor_runs == 1) pthread_setspecific(realm_key, j); // a second destructor pass
+}
+
+static void *realm_thread(void *arg) {
+  struct realm_job *j = arg;
+  wt_test_realm_probe(j->before);
+  if (j->op) wt_test_realm_op(j->op, j->flag);
+  wt_test_realm_probe(j->after);
+  if (j->tsd) pthread_setspecific(realm_key, j);
+  return NULL;
+}
+
+// Runs one test thread to its join. Returns 0 if it could not be created or joined.
+static int realm_run(struct realm_job *j) {
+  pthread_t t;
+  if (pthread_create(&t, NULL, realm_thread, j)) return 0;
+  return pthread_join(t, NULL) == 0;
+}
+
+static int pool_settled(const struct wt_pool_stats *s, void *ctx) {
+  (void)ctx;
+  return s->loading == 0 && s->total == 2;
+}
+
+static int dirty_at_least(const struct wt_pool_stats *s, void *ctx) {
+  return s->dirty >= (unsigned long long)*(int *)ctx && s->running == 1;
+}
+
+static void *realm(void *unused) {
+  (void)unused;
+  wt_pool_config cfg;
+  wt_pool_get_config(&cfg);
+  if (cfg.max != 2) FAIL("run with max 2 (max is %d)", cfg.max);
+  struct wt_pool_stats st0, st;
+  if (!wait_for(pool_settled, NULL, 30000, &st0)) FAIL("the pool did not settle at 2 loaded Workers within 30 s");
+  if (pthread_key_create(&realm_key, realm_dtor)) FAIL("pthread_key_create");
+  struct realm_job a = {.op = 1, .tsd = 1}, b = {.op = 0};
+  if (!realm_run(&a)) FAIL("thread 1");
+  if (!a.after[1]) FAIL("thread 1's globals were not set");
+  if (!realm_run(&b)) FAIL("thread 2");
+  st = observe();
+  if (b.before[0] != a.before[0])
+    FAIL("thread 2 ran in another realm (ids %d, %d): the Worker was not reused (retired %llu -> %llu)", a.before[0],
+         b.before[0], st0.retired, st.retired);
+  if (b.before[1]) FAIL("thread 2 found thread 1's globals in the reused realm: no reset before reuse");
+  int at_exit = b.before[4] - a.after[4], at_start = b.before[5] - a.after[5];
+  // Exactly its 4: fewer, the exit-time reset missed them; more, it deleted a global of the runtime's own
+  // (one created after the snapshot).
+  if (at_exit != 4) FAIL("thread 1's exit deleted %d globals, expected exactly its 4", at_exit);
+  if (at_start != 0) FAIL("thread 2's start still found %d added globals after thread 1's exit", at_start);
+  // The thread-exit hooks run after the thread's other TSD destructors, also a destructor's second pass.
+  if (a.dtor_runs != 2) FAIL("thread 1's TSD destructor ran %d times, expected 2", a.dtor_runs);
+  for (int p = 0; p < 2; p++)
+    if (a.at_dtor[p][8] != a.after[8] || a.at_dtor[p][6] != a.after[6])
+      FAIL("thread 1's thread-exit hooks ran before its TSD destructor's pass %d (a later key's)", p + 1);
+  if (b.before[8] != a.after[8] + 1) FAIL("thread 1's thread-exit hook ran %d times, expected once", b.before[8] - a.after[8]);
+  if (st.retired != st0.retired || st.created != st0.created || st.dirty != 0)
+    FAIL("a Worker was replaced: created %llu -> %llu, retired %llu -> %llu, dirty %llu", st0.created, st.created,
+         st0.retired, st.retired, st.dirty);
+  if (atomic_load(&imbalances)) FAIL("stats imbalance seen");
+  printf("POOL realm ok same_realm=1 deleted_at_exit=%d deleted_at_start=%d exit_hooks_after_tsd_dtors=1 retired=%llu "
+         "dirty=%llu\n", at_exit, at_start, st.retired, st.dirty);
+  finish(0);
+  return NULL;
+}
+
+static atomic_int late_flag;
+
+static void *dirty(void *unused) {
+  (void)unused;
+  wt_pool_config cfg;
+  wt_pool_get_config(&cfg);
+  if (cfg.max != 2) FAIL("run with max 2 (max is %d)", cfg.max);
+  struct wt_pool_stats st0, st;
+  if (!wait_for(pool_settled, NULL, 30000, &st0)) FAIL("the pool did not settle at 2 loaded Workers within 30 s");
+  static const char *what[] = {"", "a non-configurable global", "a thread-exit hook that throws",
+                               "a non-configurable global from a timer after the thread's exit"};
+  for (int round = 1; round <= 3; round++) {
+    struct wt_pool_stats before = observe();
+    struct realm_job a = {.op = round == 1 ? 2 : round == 2 ? 3 : 4, .flag = &late_flag}, b = {.op = 0};
+    if (!realm_run(&a)) FAIL("round %d: thread 1", round);
+    if (round == 3) {
+      // Clean at exit: the Worker comes back as a spare. Its timer then dirties the realm.
+      if (!wait_at_least(&late_flag, 1, 10000)) FAIL("round 3: the finished thread's timer did not run within 10 s");
+      struct realm_job c = {.op = 0};
+      if (!realm_run(&c)) FAIL("round 3: the thread after the timer");
+      if (c.before[0] != a.before[0])
+        FAIL("round 3: the next thread ran in another realm: the Worker was not reused (it was clean at exit)");
+      if (!c.before[3] || !c.before[7]) FAIL("round 3: the next thread's start did not find the realm dirty");
+    }
+    // The join has put the Worker in the return set; thread 2's create drains it first (the take), so
+    // the dirty Worker is terminated before thread 2 is placed: no wait is needed for that. Without
+    // the termination thread 2 would run in the dirty realm (max 2: it has no other Worker).
+    if (!realm_run(&b)) FAIL("round %d: thread 2", round);
+    if (b.before[0] == a.before[0])
+      FAIL("round %d (%s): thread 2 ran in the dirty realm (Worker reused)", round, what[round]);
+    if (b.before[2] || b.before[3] || b.before[1]) FAIL("round %d: thread 2 sees a dirty realm's global", round);
+    int want = (int)before.dirty + 1;
+    if (!wait_for(dirty_at_least, &want, 10000, &st))
+      FAIL("round %d (%s): the pool counted dirty %llu, expected %d, within 10 s", round, what[round], st.dirty, want);
+    if (st.retired < before.retired + 1) FAIL("round %d: dirty counted but nothing retired", round);
+  }
+  st = observe();
+  if (st.dirty != 3) FAIL("dirty %llu after 3 dirty realms, expected 3", st.dirty);
+  if (st.created - st0.created < 3) FAIL("only %llu Workers created for 3 terminated ones", st.created - st0.created);
+  if (atomic_load(&imbalances)) FAIL("stats imbalance seen");
+  printf("POOL dirty ok dirty=%llu retired=%llu created=%llu total=%d\n", st.dirty, st.retired, st.created, st.total);
   finish(0);
   return NULL;
 }
@@ -1131,6 +1273,8 @@ int main(int argc, char **argv) {
   }
   else if (!strcmp(scenario, "retire")) driver = retire;
   else if (!strcmp(scenario, "reset")) driver = reset;
+  else if (!strcmp(scenario, "realm")) driver = realm;
+  else if (!strcmp(scenario, "dirty")) driver = dirty;
   else if (!strcmp(scenario, "refuse") || !strcmp(scenario, "cap_log")) driver = refuse;
   else if (!strcmp(scenario, "stale_waiter")) driver = stale_waiter;
   else if (!strcmp(scenario, "boot_fail")) rc = boot_fail_main();
@@ -1145,7 +1289,7 @@ int main(int argc, char **argv) {
     printf("POOL config initial=%d spare=%d max=%d idle_timeout_ms=%d\n", c.initial, c.spare, c.max, c.idle_timeout_ms);
     rc = 0;
   } else {
-    printf("usage: pool_wasm burst|churn|retire|reset|cap|caprace|ui|configure|config|refuse|cap_log|stale_waiter|boot_fail|boot_fail_join [N]\n");
+    printf("usage: pool_wasm burst|churn|retire|reset|realm|dirty|cap|caprace|ui|configure|config|refuse|cap_log|stale_waiter|boot_fail|boot_fail_join [N]\n");
     rc = 2;
   }
   if (driver) {
