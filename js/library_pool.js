@@ -23,18 +23,17 @@
 // Each exiting thread, before it is marked exited, runs the thread-exit hooks (wtPoolOnThreadExit;
 // the handle table's release goes there) and deletes every own globalThis property not in the
 // snapshot (or kept: wtPoolKeepGlobals); when the realm's next thread starts, the realm-reset hooks
-// (wtPoolOnRealmReset) and the same sweep run again, for what the finished thread's microtasks and
-// timers added since. A realm that cannot be reset is dirty: a global that cannot be deleted
+// (wtPoolOnRealmReset) run (not the sweep: what the finished thread's leftover timers or promises add
+// after its exit reaches the next thread, and is swept at that thread's exit). A realm that cannot be reset is dirty: a global that cannot be deleted
 // (non-configurable, delete false or throwing), globalThis made non-extensible, or a hook that throws.
 // The exiting thread records that in pool/pool.c's dirty set (shared memory, before it is marked
 // exited: messages from different Workers are not ordered), and the UI thread, handing the Worker back
 // (giveBack), terminates it instead of reusing it (stats: dirty, in retired); the top-up replaces it.
-// Found dirty only at a thread start, the realm logs one line (the thread is already assigned there)
-// and is marked, so that thread's exit has its Worker terminated. Not reset: changes to properties
+// Not reset: changes to properties
 // that were in the snapshot (a runtime global overwritten, a built-in prototype patched), top-level
 // let/const/class of scripts the thread evaluated (not properties), listeners and timers (hooks can
 // drop those). Cost: each sweep is one Reflect.ownKeys(globalThis) (130-760 keys: ~15-35 us under
-// node, ~50-65 us in Chromium, measured here), twice per thread (docs/pool.md).
+// node, ~50-65 us in Chromium, measured here), once per thread (docs/pool.md).
 //
 // The service runs only on the UI thread and never blocks: it reacts to takes, returns, "loaded"
 // messages and two coalesced timers (top-up, retirement). All bookkeeping is plain JS on one thread,
@@ -180,11 +179,10 @@ var WtPoolLibrary = {
     keepGlobals: [],      // Worker realm: wtPoolKeepGlobals
     // Worker realm: own property keys of globalThis when the realm's first thread started (snapshot),
     // whether it was extensible then, and the realm's reset record: `dirty` ('' or why the realm could
-    // not be reset), globals deleted at thread exits (`exitDeleted`) and at thread starts
-    // (`startDeleted`), threads exited. Read by tests (test/pool/pool_test_lib.js).
+    // not be reset), globals deleted at thread exits (`exitDeleted`), threads exited. Read by tests (test/pool/pool_test_lib.js).
     globals: null,
     globalsExtensible: true,
-    realm: { dirty: '', exitDeleted: 0, startDeleted: 0, exits: 0 },
+    realm: { dirty: '', exitDeleted: 0, exits: 0 },
 
     // Runs in every realm when the script loads (after PThread.init()).
     install() {
@@ -743,10 +741,11 @@ var WtPoolLibrary = {
       return !!r.dirty;
     },
 
-    // When the realm's next thread starts (after the exit-time reset; timers of the finished thread
-    // may have run since): the realm-reset hooks, then the sweep again. The thread is already assigned
-    // here, so a realm found dirty only gets one log line; it is marked, and the Worker is terminated
-    // when this thread exits (exitReset).
+    // When the realm's next thread starts (after the exit-time reset): the realm-reset hooks. The
+    // globals are not swept again here (one sweep per thread: it is the cost of a create/join cycle);
+    // what a finished thread's leftover timers or promises add after its exit reaches the next thread,
+    // and that thread's exit sweeps it (a non-configurable one makes the realm dirty then). A hook
+    // that throws marks the realm dirty: the Worker is terminated when this thread exits (exitReset).
     resetRealm() {
       var r = wtPool.realm;
       for (var fn of wtPool.realmResetHooks) {
@@ -754,14 +753,6 @@ var WtPoolLibrary = {
           err(`webthreads: pool: a realm-reset hook threw: ${e}`);
           if (!r.dirty) r.dirty = `a realm-reset hook threw: ${e}`;
         }
-      }
-      var s = wtPool.sweepGlobals();
-      r.startDeleted += s.n;
-      if (s.bad) {
-        err(`webthreads: pool: a reused Worker's realm is dirty at a thread start: ${s.bad} (left after the ` +
-            `previous thread's exit); thread ${ptrToString(_pthread_self())} runs there anyway, and the Worker is ` +
-            `terminated when it exits`);
-        if (!r.dirty) r.dirty = s.bad;
       }
     },
   },

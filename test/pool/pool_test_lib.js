@@ -59,7 +59,7 @@ addToLibrary({
   wt_test_realm_probe: (out) => {
     var g = globalThis, r = wtPool.realm;
     var leak = 'wtTestLeak' in g || 'wtTestHidden' in g || Symbol.for('wtTestSym') in g || 'wtTestVar' in g;
-    var v = [wtTestRealm.id, leak, 'wtTestFixed' in g, 'wtTestLate' in g, r.exitDeleted, r.startDeleted, r.exits, !!r.dirty,
+    var v = [wtTestRealm.id, leak, 'wtTestFixed' in g, 'wtTestLate' in g, r.exitDeleted, 0, r.exits, !!r.dirty,
              wtTestRealm.exitHooks];
     v.forEach((x, i) => { HEAP32[(out >> 2) + i] = +x; });
   },
