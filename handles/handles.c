@@ -10,14 +10,16 @@
  * this is, who still holds it" is decided in one place, atomically, against the bits of the handle.
  *
  * Releasing (any thread) is: CAS the word from MANAGED to PENDING (the single point where a release is
- * accepted — a double or stale release fails it and is counted instead), set the entry's bit in its
- * chunk's `pending` bitmap and the chunk's bit in the table's `dirty` bitmap, and post the owner's
+ * accepted — a double or stale release fails it and is counted instead), mark the entry's group of 64
+ * in its chunk's `groups` word and the chunk in the table's `dirty` bitmap (each read first and written
+ * only when not marked yet: in a burst a release writes nothing but its entry), and post the owner's
  * batch task (router library task: static, merged while queued). The owner applies a batch by
- * exchanging the dirty words, then each dirty chunk's pending words, to zero and applying every bit it
- * got. The bitmaps have a bit per entry, so they cannot overflow; a bit whose entry was already
- * applied (at exit, or by an earlier batch) is skipped. Ordering: posters do RMW(pending), RMW or
- * seq_cst load(dirty), then the router's armed check; the owner disarms before it reads dirty, so a
- * poster that sees the task armed published its bits before the owner's read (all seq_cst).
+ * exchanging the dirty words, then each dirty chunk's groups word, to zero and applying every PENDING
+ * entry of the groups it got. A mark per group of existing entries cannot overflow; an entry applied
+ * already (at exit, or by an earlier batch) is skipped. Ordering (all seq_cst): a poster does its CAS,
+ * then reads or sets the marks, then the router's armed check; the owner disarms, then exchanges the
+ * marks, then reads the words. A poster that finds a mark set or the task armed read it before the
+ * owner's exchange or disarm, so its CAS is visible to the owner's scan that follows.
  *
  * Freeing needs both sides: MANAGED (released by wt_handle_release, applied via PENDING) and LOCAL
  * (the owner's side: JS, or wt_handle_release_local). Whichever is applied last frees the entry on the
@@ -70,18 +72,21 @@ typedef struct hentry {
 } hentry;
 
 typedef struct hchunk {
-  _Atomic uint64_t pending[WT__HCHUNK / 64]; /* entries with an accepted release not applied yet */
+  _Atomic uint64_t groups; /* bit g: entries [64g, 64g + 64) may hold an accepted release not applied yet */
+  char pad[56];            /* producers mostly read `groups`; keep entries off its line */
   hentry e[WT__HCHUNK];
 } hchunk;
 
 typedef struct htable {
-  _Atomic(hchunk *_Atomic *) dir;             /* WT__HDIR chunk pointers; allocated once, kept */
-  _Atomic uint64_t dirty[(WT__HDIR + 63) / 64]; /* chunks with pending bits */
-  /* owner only; valid while gen == the owner's generation */
-  uint32_t gen;
+  /* read by every release (written rarely): its own cache lines */
+  _Alignas(64) _Atomic(hchunk *_Atomic *) dir;  /* WT__HDIR chunk pointers; allocated once, kept */
+  _Atomic uint64_t dirty[(WT__HDIR + 63) / 64]; /* chunks with marked groups */
+  /* owner only (written on every free: kept off the lines above); valid while gen == its generation */
+  _Alignas(64) uint32_t gen;
   uint32_t hwm;                  /* entries [0, hwm) were handed out in this generation */
   uint32_t free_head, free_tail; /* index + 1 */
   uint32_t live;
+  uint32_t freed_unflushed; /* frees not yet added to the process counters (flush_stats) */
   char pad[64];
 } htable;
 
@@ -212,10 +217,18 @@ static void free_entry(htable *t, uint32_t idx, hentry *e, uint64_t w) {
     t->free_tail = idx + 1;
   }
   t->live--;
-  atomic_fetch_sub_explicit(&st_live, 1, memory_order_relaxed);
-  atomic_fetch_add_explicit(&st_freed, 1, memory_order_relaxed);
+  t->freed_unflushed++;
   if (js) wt__handles_backend_drop(idx);
   if (fn) fn(value);
+}
+
+/* Owner: adds the frees counted in the table to the process counters (one update per pass). */
+static void flush_stats(htable *t) {
+  uint32_t n = t->freed_unflushed;
+  if (!n) return;
+  t->freed_unflushed = 0;
+  atomic_fetch_sub_explicit(&st_live, n, memory_order_relaxed);
+  atomic_fetch_add_explicit(&st_freed, n, memory_order_relaxed);
 }
 
 int wt_handle_register(void *value, wt_handle_free_fn free_fn, wt_handle *out) {
@@ -318,22 +331,24 @@ int wt_handle_release_local(wt_handle h) {
     if (W_OGEN(w) != b.ogen || W_EGEN(w) != b.egen || !(W_FLAGS(w) & E_LIVE)) return refusal(&b, w);
   }
   /* Both sides gone and the managed release applied: free now. A PENDING one is freed by its batch. */
-  if (!(W_FLAGS(w) & (E_MANAGED | E_PENDING))) free_entry(t, b.idx, e, w);
+  if (!(W_FLAGS(w) & (E_MANAGED | E_PENDING))) {
+    free_entry(t, b.idx, e, w);
+    flush_stats(t);
+  }
   return 0;
 }
 
-/* Owner: applies entry idx's pending release, if it has one of this generation. 1 when applied. */
+/* Owner: applies entry idx's pending release, if it has one of this generation. 1 when applied.
+ * A PENDING word has MANAGED clear, so no poster's CAS can succeed on it: only its owner writes it,
+ * and a plain store will do. */
 static int apply_one(htable *t, uint32_t idx) {
   hentry *e = entry_at(t, idx);
-  uint64_t w = atomic_load(&e->word);
-  for (;;) {
-    if (W_OGEN(w) != t->gen || !(W_FLAGS(w) & E_PENDING) || !(W_FLAGS(w) & E_LIVE)) return 0;
-    uint64_t nw = w & ~(uint64_t)E_PENDING;
-    if (atomic_compare_exchange_weak(&e->word, &w, nw)) {
-      if (!(W_FLAGS(nw) & E_LOCAL)) free_entry(t, idx, e, nw);
-      return 1;
-    }
-  }
+  uint64_t w = atomic_load_explicit(&e->word, memory_order_acquire);
+  if (W_OGEN(w) != t->gen || (W_FLAGS(w) & (E_PENDING | E_LIVE)) != (E_PENDING | E_LIVE)) return 0;
+  uint64_t nw = w & ~(uint64_t)E_PENDING;
+  if (W_FLAGS(nw) & E_LOCAL) atomic_store_explicit(&e->word, nw, memory_order_release);
+  else free_entry(t, idx, e, nw);
+  return 1;
 }
 
 /* Owner: one pass over the dirty chunks. Returns the number applied. */
@@ -348,18 +363,16 @@ static int apply_pending(htable *t) {
       uint32_t ci = k * 64 + (uint32_t)__builtin_ctzll(chunks);
       chunks &= chunks - 1;
       hchunk *c = atomic_load(&dir[ci]);
-      for (uint32_t wi = 0; wi < WT__HCHUNK / 64; wi++) {
-        if (!atomic_load(&c->pending[wi])) continue;
-        uint64_t m = atomic_exchange(&c->pending[wi], 0);
-        while (m) {
-          uint32_t idx = ci * WT__HCHUNK + wi * 64 + (uint32_t)__builtin_ctzll(m);
-          m &= m - 1;
-          n += apply_one(t, idx);
-        }
+      uint64_t g = atomic_exchange(&c->groups, 0);
+      while (g) {
+        uint32_t first = ci * WT__HCHUNK + (uint32_t)__builtin_ctzll(g) * 64;
+        g &= g - 1;
+        for (uint32_t idx = first; idx < first + 64 && idx < t->hwm; idx++) n += apply_one(t, idx);
       }
     }
   }
   if (n) atomic_fetch_add_explicit(&st_applied, (uint64_t)n, memory_order_relaxed);
+  flush_stats(t);
   return n;
 }
 
@@ -372,9 +385,14 @@ int wt_handles_apply(void) {
 /* The owner's batch task (router library task), run when it serves its mailbox. */
 static void batch_task(uint32_t slot, uint32_t gen) {
   htable *t = &tables[slot];
-  if (t->gen != gen) return; /* posted for an earlier thread of the slot: it disposed everything */
+  if (t->gen != gen) { /* posted for an earlier thread of the slot: it disposed everything */
+    wt__proxying_task_done(WT__TASK_HANDLES);
+    return;
+  }
   atomic_fetch_add_explicit(&st_batches, 1, memory_order_relaxed);
-  apply_pending(t);
+  apply_pending(t); /* releases arriving meanwhile merge into this run: no wake-up */
+  wt__proxying_task_done(WT__TASK_HANDLES);
+  apply_pending(t); /* what they published before the line above */
 }
 
 /* Router leave hook, on the leaving owner: force-dispose whatever it still has. */
@@ -423,8 +441,10 @@ int wt_handle_release(wt_handle h) {
       return refusal(&b, w);
     if (atomic_compare_exchange_weak(&e->word, &w, (w & ~(uint64_t)E_MANAGED) | E_PENDING)) break;
   }
-  uint32_t in_chunk = b.idx & (WT__HCHUNK - 1), ci = b.idx >> WT__HCHUNK_BITS;
-  atomic_fetch_or(&c->pending[in_chunk >> 6], (uint64_t)1 << (in_chunk & 63));
+  uint32_t ci = b.idx >> WT__HCHUNK_BITS;
+  uint64_t gbit = (uint64_t)1 << ((b.idx & (WT__HCHUNK - 1)) >> 6);
+  /* Read first: in a burst, the group is marked already (the owner clears it when it takes it). */
+  if (!(atomic_load(&c->groups) & gbit)) atomic_fetch_or(&c->groups, gbit);
   htable *t = &tables[b.slot];
   uint64_t cbit = (uint64_t)1 << (ci & 63);
   if (!(atomic_load(&t->dirty[ci >> 6]) & cbit)) atomic_fetch_or(&t->dirty[ci >> 6], cbit);

@@ -127,12 +127,19 @@ int wt__backend_guard(int (*body)(void *), void *ctx, uint32_t depth, int top);
  * that queued it, on the owner, through the user-code boundary, with the owner's slot and generation —
  * also when it was posted for an earlier generation of the slot (the module checks its own state). A
  * task still queued when the owner leaves is dropped without running (the leave hook sees to it). If
- * the task's function unwinds, the router posts it again so the work goes on at the next serve. */
+ * the task's function unwinds, the router posts it again so the work goes on at the next serve.
+ * Posts merge until the task's function calls wt__proxying_task_done (it must, on every path): the
+ * function takes its work, calls it, then takes once more what was published before — so a burst
+ * that keeps coming while it works costs no further wake-up. */
 enum { WT__TASK_HANDLES = 0, WT__TASKS = 1 };
 typedef void (*wt__task_fn)(uint32_t slot_index, uint32_t gen);
 /* Once, before the first post (any thread). */
 void wt__proxying_task_register(int task, wt__task_fn fn);
-/* Any thread; lock-free, never blocks, allocates nothing. 0, or WT_ESTALE / WT_ENOENT (owner gone). */
+/* Owner, from its task's function: later posts queue the task again. */
+void wt__proxying_task_done(int task);
+/* Any thread; lock-free, never blocks, allocates nothing. 0 (queued now, or queued already: then
+ * whatever the poster published before is seen by the run that follows), or WT_ESTALE / WT_ENOENT
+ * (owner gone). */
 int wt__proxying_task_post(wt_thread target, int task);
 /* Runs on a leaving thread (explicit leave or exit), after its mailbox is answered and before its
  * slot is free for another thread, inside the boundary's guard. At most 4 hooks; once each. */

@@ -530,7 +530,8 @@ static void send_completion(wt__item *it) {
 
 /* One static item per (slot, task). `armed` is set by the poster that pushes the item and cleared when
  * the owner takes it off its FIFO (run or refused) or the push failed, so the item is in at most one
- * mailbox. Its kind, fn and arg are set once (task_register) and never written again: a poster may
+ * mailbox (the task's function clears it itself, wt__proxying_task_done, once it has taken its work:
+ * posts until then merge into the running task). Its kind, fn and arg are set once (task_register) and never written again: a poster may
  * push it while the owner still runs it. */
 static wt__item task_items[WT_PROXYING_MAX_THREADS][WT__TASKS];
 static _Atomic uint32_t task_armed[WT_PROXYING_MAX_THREADS][WT__TASKS];
@@ -576,10 +577,19 @@ static int task_push(wt__slot *s, uint32_t gen, int task) {
 }
 
 int wt__proxying_task_post(wt_thread target, int task) {
+  uint32_t idx1 = (uint32_t)(target.bits & 0xffffffffu);
+  /* Fast path: queued already (merged). The owner disarms before it does the work, so whatever the
+   * poster published before this read is seen by that work. */
+  if (idx1 - 1 < WT_PROXYING_MAX_THREADS && atomic_load(&task_armed[idx1 - 1][task])) return 0;
   wt__slot *s;
   uint32_t gen;
   int r = resolve(target, &s, &gen);
   return r ? r : task_push(s, gen, task);
+}
+
+void wt__proxying_task_done(int task) {
+  assert(tl_slot && task >= 0 && task < WT__TASKS && "wt__proxying_task_done: owner thread, from its task");
+  atomic_store(&task_armed[slot_index(tl_slot)][task], 0);
 }
 
 /* Owner: a task whose function unwound goes back to the mailbox, so its work is finished later. */
@@ -651,6 +661,7 @@ static void frame_abandon_top(wt__slot *self) {
         send_completion(it);
         break;
       case K_TASK: /* static: nothing to free; the work it left is done at the next serve */
+        task_disarm(it);
         task_repost(self, it);
         break;
       default: /* a post: its function had taken `arg` */
@@ -804,8 +815,7 @@ static void refuse(wt__slot *self, wt__item *it, int status) {
 /* Owner only: runs one item of its mailbox (or answers it as stale). Inside a guarded drain. */
 static void run_item(wt__slot *self, uint32_t gen, wt__item *it) {
   if (it->kind == K_TASK) { /* for whichever generation owns the slot now: the module checks */
-    task_disarm(it);
-    run_user(self, U_FN, it, 0, NULL);
+    run_user(self, U_FN, it, 0, NULL); /* it disarms itself (wt__proxying_task_done) */
     return;
   }
   if (it->target_gen != gen) {

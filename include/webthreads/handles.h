@@ -22,16 +22,16 @@
  * is dropped — on the owner, only after both let go, in either order.
  *
  * Release path. wt_handle_release marks the entry "released" with one compare-and-swap on the entry
- * itself and sets its bit in the owner's pending-release bitmap (one bit per entry, allocated with the
- * entry's chunk on the owner before any handle in it existed). The first release of a batch also
- * pushes the owner's one preallocated batch task onto its mailbox; the owner applies every pending
+ * itself, and marks the entry's group (64 entries) and chunk as holding releases — marks that live in
+ * the table, made before any handle in them existed, read first and written only when not set yet.
+ * The first release of a batch also pushes the owner's one preallocated batch task onto its mailbox; the owner applies every pending
  * release in one pass when it serves its mailbox: from its event loop, or while it waits in
  * wt_call_sync / wt_thread_serve / wt_thread_poll. So:
  *   - no lock, never blocks, no allocation: a release is a few atomic operations on memory that lives
  *     as long as the process (tables are kept per registry slot and reused, never freed);
- *   - it cannot be full: the buffer has a bit for every entry that exists. An owner that has not
- *     served for a long time holds at most one pending bit per live handle; nothing is lost, no
- *     producer waits, and the next serve applies them all;
+ *   - it cannot be full: the release is recorded in its own entry, and the marks cover every
+ *     entry that exists. An owner that has not served for a long time holds at most one pending
+ *     release per live handle; nothing is lost, no producer waits, and the next serve applies them all;
  *   - one mailbox task per batch, not per release. Waking an owner that sits idle in its event loop
  *     is the router's wake-up (host: a futex word; browser: one task in the ring buffer of the
  *     library's em_proxying_queue — no allocation once that buffer has grown — put there under that
