@@ -121,7 +121,9 @@ typedef struct wt_handles_stats {
   uint64_t live;              /* entries in use now, all threads */
 } wt_handles_stats;
 
-/* Snapshot of process-wide counters. Any thread; lock-free. `out` must not be NULL (asserts). */
+/* Snapshot of process-wide counters. Any thread; lock-free. `out` must not be NULL (asserts). The owner
+ * adds a pass's `applied` and `freed` at the end of that pass, after its free functions ran: a reader
+ * that saw a free function run may read the counters before they include it. */
 void wt_handles_stats_get(wt_handles_stats *out);
 
 #ifdef __cplusplus
