@@ -198,6 +198,18 @@ static htable *own_table(uint32_t *slot_out, uint32_t *gen_out, int create) {
   return t;
 }
 
+/* Owner: marks idx's group and chunk again (each read first). A pass takes the marks before it scans;
+ * a free function that unwinds would end the pass with the rest of its group unscanned: marked again,
+ * the next pass (the router posts the batch task again after an unwind; or the next release) scans it.
+ * The marks of the groups after it are still set (taken one group at a time). */
+static void remark(htable *t, uint32_t idx) {
+  uint32_t ci = idx >> WT__HCHUNK_BITS;
+  hchunk *c = atomic_load_explicit(&t->dir, memory_order_relaxed)[ci];
+  uint64_t gbit = (uint64_t)1 << ((idx & (WT__HCHUNK - 1)) >> 6), cbit = (uint64_t)1 << (ci & 63);
+  if (!(atomic_load(&c->groups) & gbit)) atomic_fetch_or(&c->groups, gbit);
+  if (!(atomic_load(&t->dirty[ci >> 6]) & cbit)) atomic_fetch_or(&t->dirty[ci >> 6], cbit);
+}
+
 /* Owner: frees a LIVE entry whose both sides let go; `w` is its word now (checked by the caller). */
 static void free_entry(htable *t, uint32_t idx, hentry *e, uint64_t w) {
   uint32_t egen = W_EGEN(w);
@@ -219,7 +231,10 @@ static void free_entry(htable *t, uint32_t idx, hentry *e, uint64_t w) {
   t->live--;
   t->freed_unflushed++;
   if (js) wt__handles_backend_drop(idx);
-  if (fn) fn(value);
+  if (fn) {
+    remark(t, idx); /* if fn unwinds, the pass's unscanned rest of this group is found again */
+    fn(value);
+  }
 }
 
 /* Owner: adds the frees counted in the table to the process counters (one update per pass). */
@@ -356,17 +371,23 @@ static int apply_pending(htable *t) {
   hchunk *_Atomic *dir = atomic_load(&t->dir);
   if (!dir) return 0;
   int n = 0;
+  /* A snapshot: marks made meanwhile (new releases, remarks) are the next pass's, so a flood cannot
+   * keep the owner in one pass. Marks are cleared one chunk and one group at a time, just before its
+   * scan, so a free function that unwinds leaves every mark not scanned yet in place (see remark). */
   for (uint32_t k = 0; k < (WT__HDIR + 63) / 64; k++) {
-    if (!atomic_load(&t->dirty[k])) continue;
-    uint64_t chunks = atomic_exchange(&t->dirty[k], 0);
+    uint64_t chunks = atomic_load(&t->dirty[k]);
     while (chunks) {
-      uint32_t ci = k * 64 + (uint32_t)__builtin_ctzll(chunks);
+      uint64_t cbit = chunks & (~chunks + 1);
       chunks &= chunks - 1;
+      atomic_fetch_and(&t->dirty[k], ~cbit);
+      uint32_t ci = k * 64 + (uint32_t)__builtin_ctzll(cbit);
       hchunk *c = atomic_load(&dir[ci]);
-      uint64_t g = atomic_exchange(&c->groups, 0);
+      uint64_t g = atomic_load(&c->groups);
       while (g) {
-        uint32_t first = ci * WT__HCHUNK + (uint32_t)__builtin_ctzll(g) * 64;
+        uint64_t gbit = g & (~g + 1);
         g &= g - 1;
+        atomic_fetch_and(&c->groups, ~gbit);
+        uint32_t first = ci * WT__HCHUNK + (uint32_t)__builtin_ctzll(gbit) * 64;
         for (uint32_t idx = first; idx < first + 64 && idx < t->hwm; idx++) n += apply_one(t, idx);
       }
     }
@@ -399,6 +420,7 @@ static void batch_task(uint32_t slot, uint32_t gen) {
 static void on_leave(uint32_t slot, uint32_t gen) {
   htable *t = &tables[slot];
   if (!atomic_load(&t->dir) || t->gen != gen) return;
+  flush_stats(t); /* a pass a free function unwound out of */
   uint64_t applied = 0, disposed = 0;
   int any_js = 0;
   for (uint32_t idx = 0; idx < t->hwm; idx++) {

@@ -8,4 +8,6 @@ if(EMSCRIPTEN)
   target_sources(webthreads PRIVATE ${CMAKE_CURRENT_LIST_DIR}/backend_em.c)
 else()
   target_sources(webthreads PRIVATE ${CMAKE_CURRENT_LIST_DIR}/backend_host.c)
+  # Free functions run inside the batch pass: an exception thrown by one must unwind through it.
+  set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/handles.c PROPERTIES COMPILE_OPTIONS -fexceptions)
 endif()
