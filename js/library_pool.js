@@ -169,7 +169,7 @@ var WtPoolLibrary = {
                   'wt_strerror', 'wt_err_name', '$stackSave', '$stackAlloc', '$stackRestore',
                   '$UTF8ToString', 'wt__js_pool_thread_start', '$spawnThread',
                   '$ptrToString', 'wt__js_pool_abandon', '_emscripten_thread_free_data', 'wt__js_pool_take_dirty',
-                  'pthread_self'],
+                  'pthread_self', 'wt__js_pool_set_reset_globals', 'wt__js_pool_reset_globals'],
   $wtPool__postset: 'wtPool.install();',
   $wtPool: {
     // Settings in force (resolved; see pool.h). Replaced by the JS config object at start-up.
@@ -256,6 +256,11 @@ var WtPoolLibrary = {
       if (t && t['fail_boot'] > 0) wtPool.failBootFrom = t['fail_boot'];
       var p = o && typeof o == 'object' ? o['pool'] : undefined;
       if (p === undefined || p === null) return;
+      var rg = p['reset_globals'];
+      if (rg === true || rg === false) _wt__js_pool_set_reset_globals(rg ? 1 : 0);
+      else if (rg !== undefined && rg !== null)
+        err(`webthreads: pool: Module.webthreads.pool rejected: knob reset_globals=${JSON.stringify(rg)}: ` +
+            `it takes true or false; using the default (true)`);
       var names = ['initial', 'spare', 'max', 'idle_timeout_ms'];
       // Absent -> NaN (default); a non-number -> 0.5, which C rejects as not an integer.
       var v = names.map((n) => p[n] === undefined || p[n] === null ? NaN : typeof p[n] == 'number' ? p[n] : 0.5);
@@ -730,7 +735,7 @@ var WtPoolLibrary = {
       for (var fn of wtPool.threadExitHooks) {
         try { fn(); } catch (e) { if (!why) why = `a thread-exit hook threw: ${e}`; }
       }
-      var s = wtPool.sweepGlobals();
+      var s = _wt__js_pool_reset_globals() ? wtPool.sweepGlobals() : { n: 0, bad: '' };
       r.exitDeleted += s.n;
       why = why || s.bad;
       if (why) {

@@ -355,6 +355,13 @@ EMSCRIPTEN_KEEPALIVE int wt__js_pool_take_dirty(uintptr_t thread) {
  * the Worker back. */
 int wt__js_pool_thread_exit(void); /* js/library_pool.js, Worker realm */
 
+/* JS Module.webthreads.pool.reset_globals (default true): whether an exiting thread sweeps the globals
+ * it added (docs/pool.md: it costs one enumeration of globalThis per thread exit). Set by the UI
+ * thread at start-up, read by every Worker realm at each thread exit: shared memory, no message. */
+static _Atomic int reset_globals = 1;
+EMSCRIPTEN_KEEPALIVE void wt__js_pool_set_reset_globals(int on) { atomic_store(&reset_globals, on ? 1 : 0); }
+EMSCRIPTEN_KEEPALIVE int wt__js_pool_reset_globals(void) { return atomic_load(&reset_globals); }
+
 static pthread_key_t exit_key;
 static int exit_key_ok;
 static _Thread_local int exit_passes; /* destructor passes this thread's exit hook has waited */

@@ -3,7 +3,7 @@
 // each (scenario, variant) in a fresh process or browser, variants alternating within each repetition,
 // and prints the BENCH lines, one SUMMARY line per environment and finally the Chromium RESULT line:
 //   RESULT main_vs_pool0=<x> spare_burst_start_ms=<ms> cold_burst64_vs_floor=<x> churn_p50_vs_pool4=<x>
-//          idle_workers=<n> floor=<n> boot_ms=<ms> emscripten_boot_ms=<ms>
+//          idle_workers=<n> floor=<n> boot_ms=<ms> emscripten_boot_ms=<ms> churn_noreset_p50_vs_pool4=<x>
 // Figures are medians over repetitions; each ratio is the median of the ratios measured within one
 // repetition (the two sides a few seconds apart), which the machine's drift affects far less.
 // Usage (from the repository root, programs built in build/wasm):
@@ -31,6 +31,7 @@ while (argv.length) {
 const NONE = { initial: -1, spare: -1, idle_timeout_ms: -1 }; // nothing booted behind the bench's back
 const V = {
   wt: { prog: 'wt_bench_pool.js' },
+  wtNoReset: { prog: 'wt_bench_pool.js', pool: { reset_globals: false } }, // no globals sweep at thread exit
   wt64: { prog: 'wt_bench_pool.js', pool: { initial: 64 } },
   wtIdle: { prog: 'wt_bench_pool.js', pool: { idle_timeout_ms: 500 } },
   wtNone: { prog: 'wt_bench_pool.js', pool: NONE },
@@ -92,8 +93,10 @@ async function bench(env) {
   for (const v of ['wt', 'em4']) add(`spare.${v}`, await run(env, v, ['spare', 20]));
   // Churn p50s move by ±30% from one process to the next here: more pairs, and the order alternates.
   for (let i = 0; i < Math.max(2 * opts.reps, 6); i++) {
-    for (const v of i % 2 ? ['em4', 'wt'] : ['wt', 'em4']) add(`churn.${v}`, await run(env, v, ['churn', 3000]));
+    for (const v of i % 2 ? ['em4', 'wtNoReset', 'wt'] : ['wt', 'wtNoReset', 'em4'])
+      add(`churn.${v}`, await run(env, v, ['churn', 3000]));
     addRatio('churn_p50_vs_pool4', r['churn.wt'].at(-1), r['churn.em4'].at(-1), 'p50_us');
+    addRatio('churn_noreset_p50_vs_pool4', r['churn.wtNoReset'].at(-1), r['churn.em4'].at(-1), 'p50_us');
     addRatio('churn_p99_vs_pool4', r['churn.wt'].at(-1), r['churn.em4'].at(-1), 'p99_us');
   }
   for (const v of ['wtNone', 'em0']) add(`boot.${v}`, await run(env, v, ['boot', 8]));
@@ -107,13 +110,15 @@ async function bench(env) {
     spare_round_max_p50_ms_wt: get('spare.wt', 'round_max_p50_ms'), spare_round_max_p50_ms_em4: get('spare.em4', 'round_max_p50_ms'),
     spare_start_max_ms_wt: get('spare.wt', 'start_max_ms'), spare_start_max_ms_em4: get('spare.em4', 'start_max_ms'),
     churn_p50_us_wt: get('churn.wt', 'p50_us'), churn_p50_us_em4: get('churn.em4', 'p50_us'),
+    churn_p50_us_wtNoReset: get('churn.wtNoReset', 'p50_us'),
     churn_p99_us_wt: get('churn.wt', 'p99_us'), churn_p99_us_em4: get('churn.em4', 'p99_us'),
     churn_alive_wt: get('churn.wt', 'alive_after'), churn_alive_em4: get('churn.em4', 'alive_after'),
     idle_workers: get('burst.wtIdle', 'alive_2s'), idle_workers_em4: get('burst.em4', 'alive_2s'),
     floor: get('burst.wtIdle', 'floor'),
     boot_ms: get('boot.wtNone', 'boot_median_ms'), emscripten_boot_ms: get('boot.em0', 'boot_median_ms'),
   };
-  for (const k of ['main_vs_pool0', 'cold_burst64_vs_floor', 'churn_p50_vs_pool4', 'churn_p99_vs_pool4']) s[k] = median(ratios[k] ?? []);
+  for (const k of ['main_vs_pool0', 'cold_burst64_vs_floor', 'churn_p50_vs_pool4', 'churn_p99_vs_pool4',
+                   'churn_noreset_p50_vs_pool4']) s[k] = median(ratios[k] ?? []);
   console.log(`SUMMARY env=${env} ` + Object.entries(s).map(([k, x]) => `${k}=${fmt(x, /_vs_/.test(k) ? 3 : 1)}`).join(' '));
   return s;
 }
@@ -129,6 +134,7 @@ if (c) {
   console.log(`RESULT main_vs_pool0=${fmt(c.main_vs_pool0, 3)} spare_burst_start_ms=${fmt(c.spare_round_max_p50_ms_wt, 3)} ` +
               `cold_burst64_vs_floor=${fmt(c.cold_burst64_vs_floor, 3)} churn_p50_vs_pool4=${fmt(c.churn_p50_vs_pool4, 3)} ` +
               `idle_workers=${fmt(c.idle_workers, 0)} floor=${fmt(c.floor, 0)} boot_ms=${fmt(c.boot_ms, 1)} ` +
-              `emscripten_boot_ms=${fmt(c.emscripten_boot_ms, 1)}`);
+              `emscripten_boot_ms=${fmt(c.emscripten_boot_ms, 1)} ` +
+              `churn_noreset_p50_vs_pool4=${fmt(c.churn_noreset_p50_vs_pool4, 3)}`);
 }
 if (failed) { console.log('bench/pool: some runs failed (see FAIL above)'); process.exitCode = 1; }

@@ -644,6 +644,23 @@ static void *realm(void *unused) {
   return NULL;
 }
 
+// JS Module.webthreads.pool.reset_globals = false: the sweep is off, so thread 2 on the same Worker still
+// sees thread 1's globals and none was deleted (the knob works; the realm scenario is the default's test).
+static void *realm_off(void *unused) {
+  (void)unused;
+  struct wt_pool_stats st0;
+  if (!wait_for(pool_settled, NULL, 30000, &st0)) FAIL("the pool did not settle at 2 loaded Workers within 30 s");
+  struct realm_job a = {.op = 1}, b = {.op = 0};
+  if (!realm_run(&a)) FAIL("thread 1");
+  if (!realm_run(&b)) FAIL("thread 2");
+  if (b.before[0] != a.before[0]) FAIL("thread 2 ran in another realm: the Worker was not reused");
+  if (!b.before[1]) FAIL("thread 2 did not find thread 1's globals with reset_globals off: the knob is ignored");
+  if (b.before[4] != a.after[4]) FAIL("%d globals deleted at exit with reset_globals off", b.before[4] - a.after[4]);
+  printf("POOL realm_off ok same_realm=1 globals_kept=1\n");
+  finish(0);
+  return NULL;
+}
+
 static atomic_int late_flag;
 
 static void *dirty(void *unused) {
@@ -1271,6 +1288,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(scenario, "retire")) driver = retire;
   else if (!strcmp(scenario, "reset")) driver = reset;
   else if (!strcmp(scenario, "realm")) driver = realm;
+  else if (!strcmp(scenario, "realm_off")) driver = realm_off;
   else if (!strcmp(scenario, "dirty")) driver = dirty;
   else if (!strcmp(scenario, "refuse") || !strcmp(scenario, "cap_log")) driver = refuse;
   else if (!strcmp(scenario, "stale_waiter")) driver = stale_waiter;
