@@ -603,17 +603,24 @@ static int pool_settled(const struct wt_pool_stats *s, void *ctx) {
   return s->loading == 0 && s->total == 2;
 }
 
+// The realm scenarios' start: config max 2, both Workers booted and loaded; *st: the stats then.
+// Returns st, or NULL after FAIL.
+static void *settle_max2(struct wt_pool_stats *st) {
+  wt_pool_config cfg;
+  wt_pool_get_config(&cfg);
+  if (cfg.max != 2) FAIL("run with max 2 (max is %d)", cfg.max);
+  if (!wait_for(pool_settled, NULL, 30000, st)) FAIL("the pool did not settle at 2 loaded Workers within 30 s");
+  return st;
+}
+
 static int dirty_at_least(const struct wt_pool_stats *s, void *ctx) {
   return s->dirty >= (unsigned long long)*(int *)ctx && s->running == 1;
 }
 
 static void *realm(void *unused) {
   (void)unused;
-  wt_pool_config cfg;
-  wt_pool_get_config(&cfg);
-  if (cfg.max != 2) FAIL("run with max 2 (max is %d)", cfg.max);
   struct wt_pool_stats st0, st;
-  if (!wait_for(pool_settled, NULL, 30000, &st0)) FAIL("the pool did not settle at 2 loaded Workers within 30 s");
+  if (!settle_max2(&st0)) return NULL;
   if (pthread_key_create(&realm_key, realm_dtor)) FAIL("pthread_key_create");
   struct realm_job a = {.op = 1, .tsd = 1}, b = {.op = 0};
   if (!realm_run(&a)) FAIL("thread 1");
@@ -649,7 +656,7 @@ static void *realm(void *unused) {
 static void *realm_off(void *unused) {
   (void)unused;
   struct wt_pool_stats st0;
-  if (!wait_for(pool_settled, NULL, 30000, &st0)) FAIL("the pool did not settle at 2 loaded Workers within 30 s");
+  if (!settle_max2(&st0)) return NULL;
   struct realm_job a = {.op = 1}, b = {.op = 0};
   if (!realm_run(&a)) FAIL("thread 1");
   if (!realm_run(&b)) FAIL("thread 2");
@@ -665,11 +672,8 @@ static atomic_int late_flag;
 
 static void *dirty(void *unused) {
   (void)unused;
-  wt_pool_config cfg;
-  wt_pool_get_config(&cfg);
-  if (cfg.max != 2) FAIL("run with max 2 (max is %d)", cfg.max);
   struct wt_pool_stats st0, st;
-  if (!wait_for(pool_settled, NULL, 30000, &st0)) FAIL("the pool did not settle at 2 loaded Workers within 30 s");
+  if (!settle_max2(&st0)) return NULL;
   static const char *what[] = {"", "a non-configurable global", "a thread-exit hook that throws",
                                "a non-configurable global from a timer after the thread's exit"};
   for (int round = 1; round <= 3; round++) {
