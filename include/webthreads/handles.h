@@ -24,9 +24,10 @@
  * Release path. wt_handle_release marks the entry "released" with one compare-and-swap on the entry
  * itself, and marks the entry's group (64 entries) and chunk as holding releases — marks that live in
  * the table, made before any handle in them existed, read first and written only when not set yet.
- * The first release of a batch also pushes the owner's one preallocated batch task onto its mailbox; the owner applies every pending
- * release in one pass when it serves its mailbox: from its event loop, or while it waits in
- * wt_call_sync / wt_thread_serve / wt_thread_poll. So:
+ * The first release of a batch also pushes the owner's one preallocated batch task onto its mailbox
+ * (later ones merge into it until the owner has taken the batch); the owner applies the pending
+ * releases when it serves its mailbox: from its event loop, or while it waits in wt_call_sync /
+ * wt_thread_serve / wt_thread_poll. So:
  *   - no lock, never blocks, no allocation: a release is a few atomic operations on memory that lives
  *     as long as the process (tables are kept per registry slot and reused, never freed);
  *   - it cannot be full: the release is recorded in its own entry, and the marks cover every
