@@ -616,6 +616,43 @@ TEST(Handles, FreeFunctionThatThrowsLosesNoRelease) {
     for (int i = 0; i < kN; i++) ASSERT_EQ(freed[i].load(), 1) << "entry " << i;
   });
 }
+
+// A free function that throws while its owner leaves: the exception reaches the leave's caller, and
+// calling wt_thread_leave again disposes of the rest (each entry exactly once).
+TEST(Handles, FreeFunctionThatThrowsAtLeaveResumes) {
+  constexpr int kN = 100;
+  static std::atomic<int> freed[kN];
+  static bool thrown;
+  thrown = false;
+  Thread t([] {
+    std::vector<wt_handle> hs(kN);
+    for (int i = 0; i < kN; i++) {
+      freed[i] = 0;
+      ASSERT_EQ(wt_handle_register(reinterpret_cast<void *>(static_cast<uintptr_t>(i)),
+                                   [](void *p) {
+                                     int i = static_cast<int>(reinterpret_cast<uintptr_t>(p));
+                                     freed[i]++;
+                                     if (i == 30 && !thrown) {
+                                       thrown = true;
+                                       throw 7;
+                                     }
+                                   },
+                                   &hs[i]),
+                0);
+    }
+    bool caught = false;
+    try {
+      wt_thread_leave();
+    } catch (int) {
+      caught = true;
+    }
+    EXPECT_TRUE(caught);
+    EXPECT_EQ(wt_thread_leave(), 0) << "the second leave finishes the job";
+    EXPECT_EQ(wt_handle_release(hs[99]), WT_EOWNER_GONE);
+  });
+  t.Join();
+  for (int i = 0; i < kN; i++) EXPECT_EQ(freed[i].load(), 1) << "entry " << i;
+}
 #endif
 
 #ifdef __EMSCRIPTEN__
