@@ -1156,22 +1156,12 @@ typedef struct leave_ctx {
  * the boundary. Its own async calls still outstanding complete here with WT_ECANCELED: withdrawn when
  * not started yet, else their result is discarded (the target drops its reference when it finds this
  * generation gone). `done` may make new async calls: they are answered in the same loop. */
-static int answer_all(void *p) {
-  leave_ctx *c = p;
-  wt__slot *self = c->self;
-  for (int pass = 0; pass < 2; pass++) {
-    if (pass == 1) { /* modules above (handles) dispose of the thread's objects; then answer what they sent */
-      for (int i = 0; i < 4; i++) {
-        wt__leave_fn fn = atomic_load(&leave_hooks[i]);
-        if (fn) fn(slot_index(self), c->gen);
-      }
-      take(self, 1);
-    }
+static void answer_pending(wt__slot *self, uint32_t gen) {
   for (;;) {
     wt__item *it = pop_local(self);
     if (it) {
-      if (it->kind == K_COMPLETION && it->target_gen == c->gen) run_item(self, c->gen, it);
-      else refuse(self, it, it->target_gen == c->gen ? WT_ECANCELED : WT_ESTALE);
+      if (it->kind == K_COMPLETION && it->target_gen == gen) run_item(self, gen, it);
+      else refuse(self, it, it->target_gen == gen ? WT_ECANCELED : WT_ESTALE);
       continue;
     }
     it = self->outstanding;
@@ -1187,8 +1177,19 @@ static int answer_all(void *p) {
     run_user(self, U_DONE, it, 0, &res);
     unref(it);
   }
+}
+
+/* Then the modules above (handles) dispose of the thread's objects through the leave hooks, and what
+ * their callbacks started is answered in a second pass. */
+static int answer_all(void *p) {
+  leave_ctx *c = p;
+  answer_pending(c->self, c->gen);
+  for (int i = 0; i < 4; i++) {
+    wt__leave_fn fn = atomic_load(&leave_hooks[i]);
+    if (fn) fn(slot_index(c->self), c->gen);
   }
-  flush_uncounted(self);
+  answer_pending(c->self, c->gen);
+  flush_uncounted(c->self);
   return 0;
 }
 

@@ -578,31 +578,41 @@ TEST(Handles, ReleaseAllocatesNothing) {
 
 
 #ifndef __EMSCRIPTEN__
+// Values 0..kMax-1 whose free function counts its frees and throws (once) for the value `throw_at`.
+namespace throwing {
+constexpr int kMax = 200;
+std::atomic<int> freed[kMax];
+int throw_at;
+bool thrown;
+void Free(void *p) {
+  int i = static_cast<int>(reinterpret_cast<uintptr_t>(p));
+  freed[i]++;
+  if (i == throw_at && !thrown) {
+    thrown = true;
+    throw i;
+  }
+}
+// Registers n such values on the calling thread into hs.
+void Register(std::vector<wt_handle> &hs, int n, int at) {
+  throw_at = at;
+  thrown = false;
+  hs.resize(n);
+  for (int i = 0; i < n; i++) {
+    freed[i] = 0;
+    ASSERT_EQ(wt_handle_register(reinterpret_cast<void *>(static_cast<uintptr_t>(i)), Free, &hs[i]), 0);
+  }
+}
+}  // namespace throwing
+
 // A free function that throws ends the batch pass; the releases the pass had not reached yet are
 // applied at the next serve (the router posts the batch again after an unwind), none is lost and none
 // is applied twice. (Host: C++ exceptions through the library, built with -fexceptions.)
 TEST(Handles, FreeFunctionThatThrowsLosesNoRelease) {
   OnThread([] {
     constexpr int kN = 200;  // several groups of 64
-    static std::atomic<int> freed[kN];
-    static bool thrown;
-    thrown = false;
-    std::vector<wt_handle> hs(kN);
-    for (int i = 0; i < kN; i++) {
-      freed[i] = 0;
-      ASSERT_EQ(wt_handle_register(reinterpret_cast<void *>(static_cast<uintptr_t>(i)),
-                                   [](void *p) {
-                                     int i = static_cast<int>(reinterpret_cast<uintptr_t>(p));
-                                     freed[i]++;
-                                     if (i == 10 && !thrown) {
-                                       thrown = true;
-                                       throw 42;
-                                     }
-                                   },
-                                   &hs[i]),
-                0);
-      ASSERT_EQ(wt_handle_release_local(hs[i]), 0);
-    }
+    std::vector<wt_handle> hs;
+    throwing::Register(hs, kN, 10);
+    for (int i = 0; i < kN; i++) ASSERT_EQ(wt_handle_release_local(hs[i]), 0);
     for (int i = 0; i < kN; i++) ASSERT_EQ(wt_handle_release(hs[i]), 0);
     bool caught = false;
     try {
@@ -613,7 +623,7 @@ TEST(Handles, FreeFunctionThatThrowsLosesNoRelease) {
     ASSERT_TRUE(caught);
     EXPECT_EQ(wt__proxying_pending_self(), 1) << "the batch task was posted again";
     wt_thread_poll();
-    for (int i = 0; i < kN; i++) ASSERT_EQ(freed[i].load(), 1) << "entry " << i;
+    for (int i = 0; i < kN; i++) ASSERT_EQ(throwing::freed[i].load(), 1) << "entry " << i;
   });
 }
 
@@ -621,25 +631,9 @@ TEST(Handles, FreeFunctionThatThrowsLosesNoRelease) {
 // calling wt_thread_leave again disposes of the rest (each entry exactly once).
 TEST(Handles, FreeFunctionThatThrowsAtLeaveResumes) {
   constexpr int kN = 100;
-  static std::atomic<int> freed[kN];
-  static bool thrown;
-  thrown = false;
   Thread t([] {
-    std::vector<wt_handle> hs(kN);
-    for (int i = 0; i < kN; i++) {
-      freed[i] = 0;
-      ASSERT_EQ(wt_handle_register(reinterpret_cast<void *>(static_cast<uintptr_t>(i)),
-                                   [](void *p) {
-                                     int i = static_cast<int>(reinterpret_cast<uintptr_t>(p));
-                                     freed[i]++;
-                                     if (i == 30 && !thrown) {
-                                       thrown = true;
-                                       throw 7;
-                                     }
-                                   },
-                                   &hs[i]),
-                0);
-    }
+    std::vector<wt_handle> hs;
+    throwing::Register(hs, kN, 30);
     bool caught = false;
     try {
       wt_thread_leave();
@@ -651,7 +645,7 @@ TEST(Handles, FreeFunctionThatThrowsAtLeaveResumes) {
     EXPECT_EQ(wt_handle_release(hs[99]), WT_EOWNER_GONE);
   });
   t.Join();
-  for (int i = 0; i < kN; i++) EXPECT_EQ(freed[i].load(), 1) << "entry " << i;
+  for (int i = 0; i < kN; i++) EXPECT_EQ(throwing::freed[i].load(), 1) << "entry " << i;
 }
 #endif
 
