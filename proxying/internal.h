@@ -148,6 +148,36 @@ void wt__proxying_on_leave(wt__leave_fn fn);
 /* The calling thread's slot index and generation; 0 when joined, WT_ENOENT when not. Lock-free. */
 int wt__proxying_self_slot(uint32_t *slot_index, uint32_t *gen);
 
+/* ---- prepared posts (for modules above the router: completion/)
+ *
+ * A post whose record is allocated ahead of time, so that sending it later cannot fail for want of
+ * memory or of mailbox room (it does not count toward WT_PROXYING_MAILBOX_MAX, like a completion).
+ * Sent, it is a wt_post: fn(arg) runs on the target through the user-code boundary when it serves its
+ * mailbox — never inline, also when the target is the sender — or, when the target leaves first,
+ * cancel(arg) runs there as it leaves (a record found addressed to an older generation of the slot is
+ * answered the same way by the slot's current owner). */
+typedef struct wt__item wt__prepared;
+/* Any thread; allocates one record. 0 or WT_ENOMEM (fn NULL asserts). */
+int wt__proxying_prepare(wt_fn fn, wt_cancel_fn cancel, void *arg, wt__prepared **out);
+/* Any thread; lock-free, never blocks, allocates nothing. 0 (fn or cancel will run; the record is the
+ * router's now), or WT_ESTALE / WT_ENOENT (target gone: nothing queued, the record is still the
+ * caller's: send it elsewhere or discard it). */
+int wt__proxying_send_prepared(wt_thread target, wt__prepared *p);
+/* Frees a record that was never sent (or whose send failed). Any thread. */
+void wt__proxying_discard_prepared(wt__prepared *p);
+
+/* ---- thread roles (for modules above the router: completion/, worker/)
+ *
+ * Flags a thread sets on itself; cleared when it leaves. NOBLOCK: it never blocks (the I/O thread):
+ * wt_call_sync, wt_thread_serve and completion waits refuse with WT_EWOULDBLOCK. LOOP: it runs its own
+ * JS event loop (a dedicated JS worker thread): waits for what only that loop could deliver are refused
+ * with WT_EDEADLK. */
+enum { WT__TF_NOBLOCK = 1u, WT__TF_LOOP = 2u };
+/* Calling thread (joins it). 0 or WT_EFULL. */
+int wt__proxying_self_flags_set(uint32_t flags);
+/* The calling thread's flags (0 when not joined). Lock-free. */
+uint32_t wt__proxying_self_flags(void);
+
 /* ---- router services for backends and tests */
 
 /* Event-loop entry: runs a snapshot of the calling thread's mailbox if it has joined (no auto-join),

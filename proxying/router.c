@@ -109,6 +109,7 @@ static _Atomic uint32_t st_live;
 
 static _Thread_local wt__slot *tl_slot;
 static _Thread_local uint32_t tl_gen;
+static _Thread_local uint32_t tl_flags; /* WT__TF_* of the calling thread's current generation */
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static pthread_key_t exit_key;
@@ -934,7 +935,7 @@ int wt_thread_poll(void) {
 }
 
 int wt_thread_serve(int (*until)(void *), void *until_arg, int timeout_ms) {
-  if (wt__backend_is_browser_ui()) return WT_EWOULDBLOCK;
+  if (wt__backend_is_browser_ui() || (tl_flags & WT__TF_NOBLOCK)) return WT_EWOULDBLOCK;
   int r = join_self();
   if (r) return r;
   wt__slot *self = tl_slot;
@@ -1041,6 +1042,7 @@ int wt_call_sync(wt_thread target, wt_fn fn, void *arg, int timeout_ms, wt_resul
   if (t == self) return may_run_inline(self) ? run_inline(fn, arg, res) : fail(res, WT_EDEPTH);
   if ((wt_thread_is_ui() || wt__backend_is_browser_ui()) && atomic_load(&ui_policy) != WT_UI_POLICY_DANGEROUS_SPIN)
     return fail(res, WT_EWOULDBLOCK);
+  if (tl_flags & WT__TF_NOBLOCK) return fail(res, WT_EWOULDBLOCK);
   if (!may_nest(self)) return fail(res, WT_EDEPTH);
 
   wt__item *it = new_item(K_SYNC, fn, arg);
@@ -1145,6 +1147,39 @@ int wt_post(wt_thread target, wt_fn fn, wt_cancel_fn cancel, void *arg) {
   return r;
 }
 
+/* ------------------------------------------------------------------ prepared posts, roles */
+
+int wt__proxying_prepare(wt_fn fn, wt_cancel_fn cancel, void *arg, wt__prepared **out) {
+  assert(fn && out && "wt__proxying_prepare: fn and out are required");
+  wt__item *it = alloc_item();
+  if (!it) return WT_ENOMEM;
+  reset_item(it, K_POST, fn, arg);
+  it->cancel = cancel;
+  *out = it;
+  return 0;
+}
+
+int wt__proxying_send_prepared(wt_thread target, wt__prepared *p) {
+  wt__slot *t;
+  uint32_t tgen;
+  int r = resolve(target, &t, &tgen);
+  if (r) return r;
+  return push(t, tgen, p, 0); /* unbounded: only WT_ESTALE can come back */
+}
+
+void wt__proxying_discard_prepared(wt__prepared *p) {
+  if (p) release(p);
+}
+
+int wt__proxying_self_flags_set(uint32_t flags) {
+  int r = join_self();
+  if (r) return r;
+  tl_flags = flags;
+  return 0;
+}
+
+uint32_t wt__proxying_self_flags(void) { return tl_slot ? tl_flags : 0; }
+
 /* ------------------------------------------------------------------ leaving */
 
 typedef struct leave_ctx {
@@ -1212,6 +1247,7 @@ static int leave(int from_exit) {
   atomic_compare_exchange_strong(&ui_bits, &me, 0);
   tl_slot = NULL;
   tl_gen = 0;
+  tl_flags = 0;
   pthread_setspecific(exit_key, NULL);
   atomic_fetch_sub(&st_live, 1);
   atomic_store(&self->life, WT__LIFE(gen, WT__FREE));

@@ -63,7 +63,10 @@ extern "C" {
   X(ENOT_OWNER, -28, "only the handle's owner thread may do this: route the call to "                 \
                      "wt_handle_owner(h)")                                                           \
   X(EHANDLES_FULL, -29, "this thread's handle table is full (WT_HANDLES_MAX live handles): release "  \
-                        "some, or raise WT_HANDLES_MAX (cmake -DWT_HANDLES_MAX=..., at most 2^20-1)")
+                        "some, or raise WT_HANDLES_MAX (cmake -DWT_HANDLES_MAX=..., at most 2^20-1)")     \
+  X(EALREADY, -30, "already settled (or already bound): a completion settles exactly once")          \
+  X(EDEADLK, -31, "refused: only this thread's own event loop could deliver what it would wait "    \
+                  "for (a deadlock); register a continuation (wt_completion_then) and return")
 
 typedef enum wt_err {
 #define WT__ERR_ENUM(name, value, msg) WT_##name = (value),
