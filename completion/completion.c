@@ -1,0 +1,711 @@
+/* Completions (include/webthreads/completion.h): one result, settled once, delivered across threads.
+ *
+ * State. A completion's `state` goes PENDING -> SETTLING -> SETTLED, the first step by one CAS (the
+ * single point where "who settles" is decided: everyone else gets WT_EALREADY), the second by a
+ * release store after the outcome (status, message, value) is written, so a reader that sees SETTLED
+ * reads the outcome without a lock.
+ *
+ * Continuations. Each wt_completion_then (and each wait) makes a node, with its mailbox record
+ * prepared at once (proxying/internal.h: prepared posts), and pushes it on the completion's
+ * lock-free stack `conts`. Settling seals the stack (exchange with SEALED) and dispatches every node:
+ * a node's `state` goes WAITING -> CLAIMED by one CAS (the dispatcher's) and the prepared record is
+ * sent to the node's thread, where it runs the continuation through the router's user-code boundary;
+ * or, when that thread leaves before the record ran, the record's cancel path runs there. A node can
+ * instead be taken WAITING -> CANCELED first by its own thread (the registering thread leaving, or a
+ * waiter that timed out): the two CASes make "continuation or cancel" exactly one.
+ *
+ * Nodes registered for the calling thread itself are also on that thread's list (thread-local,
+ * touched by that thread only), so that its leave hook finds the ones still WAITING and runs their
+ * cancel paths there, as it leaves. The hook runs after the router answered the thread's closed
+ * mailbox: every record sent to it earlier has run or been canceled by then, so a node still CLAIMED
+ * is one whose send is in flight and must fail (the mailbox is closed); the hook waits the few
+ * instructions until the dispatcher marks it FAILED and runs the cancel itself. A node for another
+ * thread whose send fails runs its cancel on the dispatching thread.
+ *
+ * References. A node holds a reference on its completion while it is live (WAITING, CLAIMED, sent),
+ * dropped when its continuation or cancel returned or it was canceled; the node's own memory is
+ * counted by `nrefs`: the completion's stack, the owner list, the mailbox record. Canceled nodes
+ * stay on the stack (other threads may be walking it) until the completion settles, is freed, or a
+ * waiter prunes the stack after many timeouts (so a wait loop with short timeouts does not grow it).
+ *
+ * Bindings. wt_completion_bind sets `bound` once (CAS from 0) and puts the completion on the settler
+ * thread's bound list (thread-local; from another thread through a prepared record run there, whose
+ * cancel path — the settler left first — cancels the completion). The leave hook cancels every
+ * pending completion still on the list. A completion that settles on its settler thread leaves the
+ * list at once; one settled elsewhere leaves it at the next sweep (when the list doubled).
+ *
+ * Locks: none. Blocking: only wt_completion_wait and wt_await_sync (through wt_thread_serve, the
+ * library's one serving wait). A JS unwind out of a continuation leaks that node's references (C
+ * unwinds on the host are cleaned up).
+ */
+#include "webthreads/completion.h"
+
+#include "proxying/internal.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { C_PENDING = 0, C_SETTLING, C_SETTLED };
+enum { N_WAITING = 0, N_CLAIMED, N_SENT, N_FAILED, N_CANCELED };
+
+typedef struct node node;
+
+struct wt_completion {
+  _Atomic uint32_t state;
+  _Atomic uint32_t refs;
+  _Atomic(node *) conts; /* newest first; SEALED once settled */
+  _Atomic uint32_t canceled_nodes; /* canceled nodes left on the stack (prune hint) */
+  _Atomic uint64_t bound;          /* settler's wt_thread bits, 0: none */
+  /* outcome: written by the settler before state = SETTLED */
+  int status;
+  wt_value value;
+  char message[WT_CALL_MESSAGE_MAX];
+  /* the settler's bound list (settler thread only) */
+  wt_completion *bprev, *bnext;
+  uint32_t blinked;
+};
+
+struct node {
+  node *next;                 /* on the completion's stack */
+  node *tprev, *tnext;        /* on the registering thread's list (that thread only) */
+  _Atomic uint32_t state;     /* N_* */
+  _Atomic uint32_t nrefs;
+  uint32_t linked;            /* on the registering thread's list */
+  uint64_t where;             /* thread bits the continuation runs on */
+  wt_completion *c;           /* referenced while live */
+  wt_completion_fn fn;        /* NULL: a waiter's node */
+  wt_cancel_fn cancel;
+  void *arg;
+  wt__prepared *rec;
+};
+
+#define SEALED ((node *)(uintptr_t)1)
+
+static _Atomic uint64_t st_created, st_freed, st_resolved, st_rejected, st_canceled, st_refused, st_run,
+    st_cont_canceled;
+
+/* The calling thread's lists: continuations it registered for itself, completions bound to it. */
+static _Thread_local node *tl_nodes;
+static _Thread_local wt_completion *tl_bound;
+static _Thread_local uint32_t tl_bound_n, tl_bound_sweep_at;
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static void on_leave(uint32_t slot_index, uint32_t gen);
+static void init_module(void) { wt__proxying_on_leave(on_leave); }
+
+/* ------------------------------------------------------------------ lifetime */
+
+static void settle_canceled(wt_completion *c, const char *why);
+
+int wt_completion_create(wt_completion **out) {
+  if (!out) return WT_EINVAL;
+  pthread_once(&init_once, init_module);
+  wt_completion *c = calloc(1, sizeof *c);
+  if (!c) return WT_ENOMEM;
+  atomic_init(&c->refs, 1);
+  atomic_fetch_add(&st_created, 1);
+  *out = c;
+  return 0;
+}
+
+void wt_completion_retain(wt_completion *c) {
+  assert(c && atomic_load(&c->refs) > 0 && "wt_completion_retain: completion already freed");
+  atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+}
+
+static void node_unref(node *n);
+
+void wt_completion_release(wt_completion *c) {
+  if (!c) return;
+  uint32_t before = atomic_fetch_sub(&c->refs, 1);
+  assert(before > 0 && "wt_completion_release: released more often than retained");
+  if (before != 1) return;
+  if (atomic_load(&c->state) == C_PENDING) {
+    /* Nobody can settle it any more: cancel it, which frees the canceled nodes still stacked (live
+     * nodes hold references, so there are none). The settle must not see refs 0 as "free me". */
+    atomic_store(&c->refs, 1);
+    settle_canceled(c, "the completion's last reference was released before it settled");
+    if (atomic_fetch_sub(&c->refs, 1) != 1) return;
+  }
+  node *n = atomic_exchange(&c->conts, SEALED); /* SEALED already: a settled completion's stack is empty */
+  assert((n == SEALED || n == NULL) && "wt_completion_release: nodes left on a settled completion");
+  (void)n;
+  assert(!c->blinked && "wt_completion_release: still on a bound list (it holds a reference)");
+  if (c->value.kind == WT_VALUE_BYTES || c->value.kind == WT_VALUE_STRING) free((void *)c->value.data);
+  free(c);
+  atomic_fetch_add(&st_freed, 1);
+}
+
+/* ------------------------------------------------------------------ nodes */
+
+static void node_unref(node *n) {
+  if (atomic_fetch_sub(&n->nrefs, 1) != 1) return;
+  if (n->rec) wt__proxying_discard_prepared(n->rec);
+  free(n);
+}
+
+static void tl_link(node *n) {
+  n->linked = 1;
+  n->tprev = NULL;
+  n->tnext = tl_nodes;
+  if (tl_nodes) tl_nodes->tprev = n;
+  tl_nodes = n;
+}
+
+/* Registering thread only. Drops the list's reference. */
+static void tl_unlink(node *n) {
+  if (!n->linked) return;
+  n->linked = 0;
+  if (n->tprev) n->tprev->tnext = n->tnext;
+  else tl_nodes = n->tnext;
+  if (n->tnext) n->tnext->tprev = n->tprev;
+  node_unref(n);
+}
+
+static void cleanup_release(wt_completion **c) {
+  if (*c) wt_completion_release(*c);
+}
+
+/* Runs on `where` from its mailbox (prepared record, inside the user-code boundary). */
+static int node_run(wt_call *call, void *arg) {
+  (void)call;
+  node *n = arg;
+  /* The record is the router's now: it frees it after we return. */
+  n->rec = NULL;
+  wt_completion *c __attribute__((cleanup(cleanup_release))) = n->c;
+  wt_completion_fn fn = n->fn;
+  void *farg = n->arg;
+  n->c = NULL;
+  if (n->linked && wt_thread_self().bits == n->where) tl_unlink(n);
+  node_unref(n); /* the record's reference */
+  if (fn) {
+    atomic_fetch_add(&st_run, 1);
+    fn(c, farg);
+  }
+  return 0;
+}
+
+/* Runs on `where` as it leaves (or on the slot's next owner for a stale record): the cancel path. */
+static void node_drop(void *arg) {
+  node *n = arg;
+  n->rec = NULL;
+  wt_completion *c __attribute__((cleanup(cleanup_release))) = n->c;
+  wt_cancel_fn cancel = n->cancel;
+  void *carg = n->arg;
+  int user = n->fn != NULL;
+  n->c = NULL;
+  if (n->linked && wt_thread_self().bits == n->where) tl_unlink(n);
+  node_unref(n);
+  if (user) {
+    atomic_fetch_add(&st_cont_canceled, 1);
+    if (cancel) cancel(carg);
+  }
+}
+
+/* The node's cancel path outside the mailbox (leave hook, failed send to another thread). */
+static void node_cancel_here(node *n) {
+  wt_completion *c __attribute__((cleanup(cleanup_release))) = n->c;
+  n->c = NULL;
+  if (n->fn) {
+    atomic_fetch_add(&st_cont_canceled, 1);
+    if (n->cancel) n->cancel(n->arg);
+  }
+}
+
+/* Dispatcher (any thread): sends one node taken off a sealed stack; drops the stack's reference. */
+static void dispatch_one(node *n) {
+  uint32_t st = N_WAITING;
+  if (atomic_compare_exchange_strong(&n->state, &st, N_CLAIMED)) {
+    atomic_fetch_add(&n->nrefs, 1); /* the record's */
+    wt__prepared *rec = n->rec;
+    if (wt__proxying_send_prepared((wt_thread){n->where}, rec) == 0) {
+      /* From here on the record may already have run and dropped its reference. */
+      node_unref(n); /* the stack's */
+      return;
+    }
+    atomic_fetch_sub(&n->nrefs, 1);
+    if (n->linked) {
+      /* Its own thread is leaving (its hook waits for this): it runs the cancel path there. */
+      atomic_store(&n->state, N_FAILED);
+    } else {
+      node_cancel_here(n);
+      atomic_store(&n->state, N_CANCELED);
+    }
+  }
+  node_unref(n); /* the stack's */
+}
+
+/* Dispatches every node on the stack (oldest first) and seals it. Settler, after SETTLED. */
+static void dispatch(wt_completion *c) {
+  node *n = atomic_exchange(&c->conts, SEALED);
+  node *fifo = NULL;
+  while (n && n != SEALED) { /* reverse: registration order */
+    node *next = n->next;
+    n->next = fifo;
+    fifo = n;
+    n = next;
+  }
+  while (fifo) {
+    node *next = fifo->next;
+    dispatch_one(fifo);
+    fifo = next;
+  }
+}
+
+/* Pushes `n` on the stack, or dispatches it at once when the completion has settled. */
+static void push_node(wt_completion *c, node *n) {
+  node *h = atomic_load(&c->conts);
+  do {
+    if (h == SEALED) {
+      dispatch_one(n);
+      return;
+    }
+    n->next = h;
+  } while (!atomic_compare_exchange_weak(&c->conts, &h, n));
+}
+
+/* Takes the stack, frees its canceled nodes and puts the others back (dispatching them itself when
+ * the completion settled meanwhile). Any thread holding a reference. */
+static void prune(wt_completion *c) {
+  node *h = atomic_load(&c->conts);
+  do {
+    if (h == SEALED || h == NULL) return;
+  } while (!atomic_compare_exchange_weak(&c->conts, &h, NULL));
+  node *keep = NULL, *tail = NULL;
+  uint32_t freed = 0;
+  while (h) {
+    node *next = h->next;
+    if (atomic_load(&h->state) == N_CANCELED) {
+      node_unref(h);
+      freed++;
+    } else {
+      h->next = keep;
+      if (!keep) tail = h;
+      keep = h;
+    }
+    h = next;
+  }
+  atomic_fetch_sub(&c->canceled_nodes, freed);
+  if (!keep) return;
+  node *cur = atomic_load(&c->conts);
+  do {
+    if (cur == SEALED) {
+      while (keep) {
+        node *next = keep->next;
+        dispatch_one(keep);
+        keep = next;
+      }
+      return;
+    }
+    tail->next = cur;
+  } while (!atomic_compare_exchange_weak(&c->conts, &cur, keep));
+}
+
+/* Calling thread: a node for `where` (bits), linked on this thread's list when `where` is itself. */
+static int make_node(wt_completion *c, uint64_t where, wt_completion_fn fn, wt_cancel_fn cancel, void *arg,
+                     node **out) {
+  node *n = calloc(1, sizeof *n);
+  if (!n) return WT_ENOMEM;
+  if (wt__proxying_prepare(node_run, node_drop, n, &n->rec) != 0) {
+    free(n);
+    return WT_ENOMEM;
+  }
+  n->where = where;
+  n->fn = fn;
+  n->cancel = cancel;
+  n->arg = arg;
+  if (fn) { /* a waiter's node needs no reference: its waiter holds one while it waits */
+    wt_completion_retain(c);
+    n->c = c;
+  }
+  atomic_init(&n->nrefs, 1); /* the stack's */
+  if (where == wt_thread_self().bits) {
+    atomic_fetch_add(&n->nrefs, 1);
+    tl_link(n);
+  }
+  *out = n;
+  return 0;
+}
+
+/* Registering thread: takes a WAITING node of its own back (timeout). 1 when it was still waiting. */
+static int withdraw(wt_completion *c, node *n) {
+  uint32_t st = N_WAITING;
+  if (!atomic_compare_exchange_strong(&n->state, &st, N_CANCELED)) return 0;
+  atomic_fetch_add(&c->canceled_nodes, 1);
+  tl_unlink(n);
+  if (atomic_load(&c->canceled_nodes) > 16) prune(c);
+  return 1;
+}
+
+/* ------------------------------------------------------------------ bound lists */
+
+static void bound_unlink(wt_completion *c) {
+  if (c->bprev) c->bprev->bnext = c->bnext;
+  else tl_bound = c->bnext;
+  if (c->bnext) c->bnext->bprev = c->bprev;
+  c->blinked = 0;
+  tl_bound_n--;
+}
+
+/* Settler thread: drops the completions on its list that settled elsewhere. */
+static void bound_sweep(void) {
+  for (wt_completion *c = tl_bound, *next; c; c = next) {
+    next = c->bnext;
+    if (atomic_load(&c->state) != C_PENDING) {
+      bound_unlink(c);
+      wt_completion_release(c);
+    }
+  }
+  tl_bound_sweep_at = 2 * tl_bound_n + 32;
+}
+
+/* Settler thread: puts `c` (one reference given) on its bound list, unless it settled already. */
+static void bound_link(wt_completion *c) {
+  if (atomic_load(&c->state) != C_PENDING) {
+    wt_completion_release(c);
+    return;
+  }
+  if (tl_bound_n >= tl_bound_sweep_at) bound_sweep();
+  c->blinked = 1;
+  c->bprev = NULL;
+  c->bnext = tl_bound;
+  if (tl_bound) tl_bound->bprev = c;
+  tl_bound = c;
+  tl_bound_n++;
+}
+
+static int bind_run(wt_call *call, void *arg) {
+  (void)call;
+  bound_link(arg);
+  return 0;
+}
+
+static void bind_drop(void *arg) { /* the settler left before the binding reached it */
+  wt_completion *c = arg;
+  wt_completion_cancel(c);
+  wt_completion_release(c);
+}
+
+int wt_completion_bind(wt_completion *c, wt_thread settler) {
+  if (!c) return WT_EINVAL;
+  if (settler.bits == 0) {
+    int r = wt_thread_join(&settler);
+    if (r) return r;
+  } else {
+    int r = wt_thread_check(settler);
+    if (r) return r;
+  }
+  if (atomic_load(&c->state) != C_PENDING) return WT_EALREADY;
+  uint64_t none = 0;
+  if (!atomic_compare_exchange_strong(&c->bound, &none, settler.bits)) return WT_EALREADY;
+  wt_completion_retain(c); /* the list's */
+  if (settler.bits == wt_thread_self().bits) {
+    bound_link(c);
+    return 0;
+  }
+  wt__prepared *rec;
+  if (wt__proxying_prepare(bind_run, bind_drop, c, &rec) != 0) {
+    atomic_store(&c->bound, 0);
+    wt_completion_release(c);
+    return WT_ENOMEM;
+  }
+  int r = wt__proxying_send_prepared(settler, rec);
+  if (r) {
+    wt__proxying_discard_prepared(rec);
+    atomic_store(&c->bound, 0);
+    wt_completion_release(c);
+  }
+  return r;
+}
+
+/* ------------------------------------------------------------------ settling */
+
+static int settle_begin(wt_completion *c) {
+  uint32_t st = C_PENDING;
+  if (atomic_compare_exchange_strong(&c->state, &st, C_SETTLING)) return 0;
+  atomic_fetch_add(&st_refused, 1);
+  return WT_EALREADY;
+}
+
+static void settle_end(wt_completion *c) {
+  atomic_store_explicit(&c->state, C_SETTLED, memory_order_release);
+  if (atomic_load(&c->bound) == wt_thread_self().bits && c->blinked) { /* settled on its settler */
+    bound_unlink(c);
+    /* The list's reference: the caller holds one more, so this cannot free `c` under it. */
+    atomic_fetch_sub(&c->refs, 1);
+  }
+  dispatch(c);
+}
+
+static void set_message(wt_completion *c, const char *m) {
+  snprintf(c->message, sizeof c->message, "%s", m ? m : "");
+}
+
+static void settle_canceled(wt_completion *c, const char *why) {
+  if (settle_begin(c)) return;
+  c->status = WT_ECANCELED;
+  set_message(c, why);
+  atomic_fetch_add(&st_canceled, 1);
+  settle_end(c);
+}
+
+int wt_completion_resolve(wt_completion *c, const wt_value *value) {
+  if (!c) return WT_EINVAL;
+  wt_value v = value ? *value : (wt_value){.kind = WT_VALUE_NONE};
+  void *copy = NULL;
+  switch (v.kind) {
+  case WT_VALUE_NONE:
+  case WT_VALUE_U64:
+  case WT_VALUE_F64:
+  case WT_VALUE_HANDLE:
+    v.data = NULL;
+    v.len = 0;
+    break;
+  case WT_VALUE_STRING:
+    if (!v.data) {
+      if (v.len) return WT_EINVAL;
+      v.data = "";
+    }
+    if (v.len == 0) v.len = strlen(v.data);
+    /* fall through */
+  case WT_VALUE_BYTES:
+    if (!v.data && v.len) return WT_EINVAL;
+    if (atomic_load(&c->state) != C_PENDING) { /* do not copy for a loser */
+      atomic_fetch_add(&st_refused, 1);
+      return WT_EALREADY;
+    }
+    copy = malloc(v.len + 1);
+    if (!copy) return WT_ENOMEM;
+    if (v.len) memcpy(copy, v.data, v.len);
+    ((char *)copy)[v.len] = 0;
+    v.data = copy;
+    break;
+  default:
+    return WT_EINVAL;
+  }
+  if (settle_begin(c)) {
+    free(copy);
+    return WT_EALREADY;
+  }
+  c->status = 0;
+  c->value = v;
+  c->message[0] = 0;
+  atomic_fetch_add(&st_resolved, 1);
+  settle_end(c);
+  return 0;
+}
+
+int wt_completion_reject(wt_completion *c, int status, const char *message) {
+  if (!c || status == 0) return WT_EINVAL;
+  if (settle_begin(c)) return WT_EALREADY;
+  c->status = status;
+  set_message(c, message);
+  atomic_fetch_add(status == WT_ECANCELED ? &st_canceled : &st_rejected, 1);
+  settle_end(c);
+  return 0;
+}
+
+int wt_completion_cancel(wt_completion *c) {
+  if (!c) return WT_EINVAL;
+  if (settle_begin(c)) return WT_EALREADY;
+  c->status = WT_ECANCELED;
+  set_message(c, "canceled");
+  atomic_fetch_add(&st_canceled, 1);
+  settle_end(c);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ observing */
+
+int wt_completion_result_get(const wt_completion *c, wt_result *res, wt_value *value) {
+  assert(c && "wt_completion_result_get: c must not be NULL");
+  if (atomic_load_explicit(&((wt_completion *)c)->state, memory_order_acquire) != C_SETTLED)
+    return WT_COMPLETION_PENDING;
+  if (res) {
+    res->status = c->status;
+    res->fn_error = c->status;
+    memcpy(res->message, c->message, sizeof res->message);
+  }
+  if (value) {
+    if (c->status == 0) *value = c->value;
+    else *value = (wt_value){.kind = WT_VALUE_NONE};
+  }
+  return c->status;
+}
+
+int wt_completion_then(wt_completion *c, wt_thread where, wt_completion_fn fn, wt_cancel_fn cancel,
+                       void *arg) {
+  if (!c || !fn) return WT_EINVAL;
+  int r;
+  if (where.bits == 0) {
+    if ((r = wt_thread_join(&where)) != 0) return r;
+  } else if ((r = wt_thread_check(where)) != 0) {
+    return r;
+  }
+  node *n;
+  if ((r = make_node(c, where.bits, fn, cancel, arg, &n)) != 0) return r;
+  push_node(c, n);
+  return 0;
+}
+
+typedef struct wait_ctx {
+  wt_completion *c;
+} wait_ctx;
+
+static int settled(void *p) {
+  wait_ctx *w = p;
+  return atomic_load_explicit(&w->c->state, memory_order_acquire) == C_SETTLED;
+}
+
+int wt_completion_wait(wt_completion *c, int timeout_ms) {
+  if (!c) return WT_EINVAL;
+  int r = wt_completion_result_get(c, NULL, NULL);
+  if (r != WT_COMPLETION_PENDING) return r;
+  if (wt_thread_is_ui()) return WT_EWOULDBLOCK;
+  wt_thread self;
+  if ((r = wt_thread_join(&self)) != 0) return r;
+  uint32_t flags = wt__proxying_self_flags();
+  if (flags & WT__TF_NOBLOCK) return WT_EWOULDBLOCK;
+  uint64_t bound = atomic_load(&c->bound);
+  if (bound == self.bits) return WT_EDEADLK;
+  if ((flags & WT__TF_LOOP) && (bound == 0 || wt_thread_check((wt_thread){bound}) != 0)) return WT_EDEADLK;
+  node *n;
+  /* The node's record wakes this thread when `c` settles (a push to a serving thread is a futex wake). */
+  if ((r = make_node(c, self.bits, NULL, NULL, NULL, &n)) != 0) return r;
+  push_node(c, n);
+  wait_ctx w = {c};
+  r = wt_thread_serve(settled, &w, timeout_ms);
+  if (r == 0 || !withdraw(c, n)) return wt_completion_result_get(c, NULL, NULL);
+  return r; /* WT_ETIMEDOUT, WT_EDEPTH, ...: still pending, our node withdrawn */
+}
+
+/* ------------------------------------------------------------------ sync over async */
+
+typedef struct start_ctx {
+  wt_completion *c;
+  wt_async_start_fn start;
+  void *arg;
+} start_ctx;
+
+static int start_run(wt_call *call, void *p) {
+  (void)call;
+  start_ctx *s = p;
+  wt_completion *c = s->c;
+  wt_async_start_fn start = s->start;
+  void *arg = s->arg;
+  free(s);
+  wt_completion_retain(c);
+  bound_link(c); /* its binding: bound bits were set by the caller */
+  int r = start(c, arg);
+  if (r) wt_completion_reject(c, r, wt_strerror(r));
+  wt_completion_release(c);
+  return 0;
+}
+
+static void start_drop(void *p) { /* the target left before running it */
+  start_ctx *s = p;
+  settle_canceled(s->c, "the target thread left before the async work started");
+  wt_completion_release(s->c);
+  free(s);
+}
+
+int wt_await_sync(wt_thread target, wt_async_start_fn start, void *arg, int timeout_ms, wt_completion **out) {
+  if (out) *out = NULL;
+  if (!start) return WT_EINVAL;
+  if (target.bits == 0) target = wt_thread_ui();
+  if (target.bits == 0) return WT_ENOENT;
+  if (wt_thread_is_ui()) return WT_EWOULDBLOCK;
+  wt_thread self;
+  int r = wt_thread_join(&self);
+  if (r) return r;
+  if (wt__proxying_self_flags() & WT__TF_NOBLOCK) return WT_EWOULDBLOCK;
+  if (target.bits == self.bits) return WT_EDEADLK;
+  if ((r = wt_thread_check(target)) != 0) return r;
+  wt_completion *c;
+  if ((r = wt_completion_create(&c)) != 0) return r;
+  start_ctx *s = malloc(sizeof *s);
+  wt__prepared *rec = NULL;
+  if (!s || wt__proxying_prepare(start_run, start_drop, s, &rec) != 0) {
+    free(s);
+    wt_completion_release(c);
+    return WT_ENOMEM;
+  }
+  atomic_store(&c->bound, target.bits);
+  wt_completion_retain(c); /* the record's */
+  *s = (start_ctx){c, start, arg};
+  if ((r = wt__proxying_send_prepared(target, rec)) != 0) {
+    wt__proxying_discard_prepared(rec);
+    free(s);
+    wt_completion_release(c);
+    wt_completion_release(c);
+    return r;
+  }
+  r = wt_completion_wait(c, timeout_ms);
+  if (wt_completion_result_get(c, NULL, NULL) == WT_COMPLETION_PENDING) { /* timed out, or refused */
+    if (wt_completion_cancel(c) == WT_EALREADY) {
+      r = wt_completion_result_get(c, NULL, NULL);
+    } else {
+      wt_completion_release(c);
+      return r;
+    }
+  }
+  if (out) *out = c;
+  else wt_completion_release(c);
+  return r;
+}
+
+/* ------------------------------------------------------------------ leaving */
+
+/* Leave hook (router, on the leaving thread, its mailbox answered): cancels the completions bound to
+ * it, then runs the cancel path of each continuation it registered for itself that is still waiting. */
+static void on_leave(uint32_t slot_index, uint32_t gen) {
+  (void)slot_index;
+  (void)gen;
+  while (tl_bound) {
+    wt_completion *c = tl_bound;
+    bound_unlink(c);
+    settle_canceled(c, "the thread that was to settle it (its binding) left");
+    wt_completion_release(c);
+  }
+  tl_bound_sweep_at = 0;
+  while (tl_nodes) {
+    node *n = tl_nodes;
+    uint32_t st = atomic_load(&n->state);
+    if (st == N_WAITING) {
+      if (!atomic_compare_exchange_strong(&n->state, &st, N_CANCELED)) continue;
+      if (n->c) atomic_fetch_add(&n->c->canceled_nodes, 1);
+      node_cancel_here(n);
+      tl_unlink(n);
+      continue;
+    }
+    if (st == N_CLAIMED) { /* its dispatcher's send is failing right now */
+      sched_yield();
+      continue;
+    }
+    /* N_FAILED: ours to cancel. (N_SENT / N_CANCELED nodes are never on the list here.) */
+    assert(st == N_FAILED && "completion leave hook: unexpected node state");
+    node_cancel_here(n);
+    atomic_store(&n->state, N_CANCELED);
+    tl_unlink(n);
+  }
+}
+
+/* ------------------------------------------------------------------ stats */
+
+void wt_completion_stats_get(wt_completion_stats *out) {
+  assert(out && "wt_completion_stats_get: out must not be NULL");
+  out->created = atomic_load(&st_created);
+  out->freed = atomic_load(&st_freed);
+  out->resolved = atomic_load(&st_resolved);
+  out->rejected = atomic_load(&st_rejected);
+  out->canceled = atomic_load(&st_canceled);
+  out->refused = atomic_load(&st_refused);
+  out->continuations_run = atomic_load(&st_run);
+  out->continuations_canceled = atomic_load(&st_cont_canceled);
+  out->live = out->created - out->freed;
+}
