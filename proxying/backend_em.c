@@ -41,9 +41,12 @@ int wt__backend_notify_idle(wt__slot *s) {
   atomic_fetch_add(&s->senders, 1);
   uint32_t life = atomic_load(&s->life);
   if (WT__STATE(life) == WT__LIVE) {
-    pthread_t t = (pthread_t)atomic_load(&s->os_thread);
-    /* 0: out of memory, or the thread's mailbox is shut (it is exiting: it answers everything). */
-    ok = emscripten_proxy_async(atomic_load(&queue), t, drain_task, NULL) ||
+    uintptr_t t = atomic_load(&s->os_thread);
+    /* 0 / 1: a reserved slot no thread has attached to (it looks at its mailbox when it attaches:
+     * router.c, "reserved slots"), or one that was unreserved (it answers everything itself).
+     * emscripten_proxy_async gives 0 when out of memory, or when the thread's mailbox is shut (it is
+     * exiting: it answers everything). */
+    ok = t <= 1 || emscripten_proxy_async(atomic_load(&queue), (pthread_t)t, drain_task, NULL) ||
          WT__STATE(atomic_load(&s->life)) != WT__LIVE;
   }
   if (atomic_fetch_sub(&s->senders, 1) == 1 && WT__STATE(atomic_load(&s->life)) == WT__CLOSING)

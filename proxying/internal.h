@@ -80,7 +80,8 @@ typedef struct wt__slot {
   _Atomic uint32_t queued;            /* calls pushed and not yet taken off the FIFO (mailbox bound) */
   _Atomic uint32_t wake_pending;      /* a backend wake-up failed: the next push retries it */
   _Atomic uint32_t notified;          /* host backend: bumped by every idle wake-up (test event loops) */
-  _Atomic uintptr_t os_thread;        /* the owner's pthread_t (backend use) */
+  _Atomic uintptr_t os_thread;        /* the owner's pthread_t (backend use); 0 while the slot is
+                                         reserved and no thread has attached, 1 once unreserved */
   _Atomic(struct wt__item *) returned; /* call records freed by other threads, back to this cache */
   /* owner-only */
   struct wt__item *local_head, *local_tail; /* taken items, FIFO */
@@ -178,6 +179,28 @@ int wt__proxying_self_flags_set(uint32_t flags);
 /* The calling thread's flags (0 when not joined). Lock-free. */
 uint32_t wt__proxying_self_flags(void);
 
+/* ---- reserved slots (for modules above the router: worker/)
+ *
+ * Starting a thread whose id is known before it runs: the creator reserves a slot (LIVE, a new
+ * generation, no OS thread yet), hands the id out at once and starts the thread, which attaches to
+ * it. Items posted in between queue and are run once the thread serves; nothing is lost between the
+ * last push before the attach and the attach itself (router.c, "reserved slots": a Dekker pair on
+ * head / os_thread). A reserved slot counts as a live thread (wt_thread_check gives 0). */
+/* Any thread; lock-free, allocates nothing. 0 (*out: the id) or WT_EFULL. out NULL asserts. */
+int wt__proxying_reserve(wt_thread *out);
+/* The new thread, first thing (before any other use of the router): takes slot `id` over as its own
+ * (thread-locals, exit key, os_thread), then wakes itself through the backend if items queued. Its
+ * flags start at 0. Lock-free. 0; WT_EBUSY (the calling thread has joined already, or the slot has
+ * an OS thread: attached already, a joined thread's id, or unreserved); WT_ESTALE / WT_ENOENT. */
+int wt__proxying_attach(wt_thread id);
+/* The creator, when the thread could not be started (no thread will attach): the slot leaves like
+ * an owner that exits — later sends fail with WT_ESTALE, queued sync calls get WT_ECANCELED, async
+ * ones their completion with WT_ECANCELED, posts' cancel functions run here, on the calling thread
+ * (through its user-code boundary; it joins for that when something queued). Never blocks beyond
+ * waiting for backend wakers. 0; WT_EBUSY (a thread attached: it owns the slot now); WT_ESTALE /
+ * WT_ENOENT. */
+int wt__proxying_unreserve(wt_thread id);
+
 /* ---- router services for backends and tests */
 
 /* Event-loop entry: runs a snapshot of the calling thread's mailbox if it has joined (no auto-join),
@@ -198,6 +221,8 @@ int wt__proxying_pending_self(void);
 int wt__proxying_set_ui_self(void);
 /* Test hook: the slot of a thread id (NULL when out of range). */
 wt__slot *wt__proxying_slot(wt_thread t);
+/* Test hook: calls queued for thread `t`'s slot and not yet taken by its owner (0 when out of range). */
+unsigned wt__proxying_queued(wt_thread t);
 /* Test hook: the next `n` call-record allocations fail (as if malloc returned NULL). */
 void wt__proxying_fail_allocs(int n);
 /* Test hook: WT_PROXYING_MAX_THREADS as built. */

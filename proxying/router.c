@@ -154,10 +154,9 @@ static int stack_low(const wt__slot *self) {
 
 /* ------------------------------------------------------------------ registry */
 
-/* Calling thread: claims a free slot (next generation) unless joined. 0 or WT_EFULL. Lock-free. */
-static int join_self(void) {
-  if (tl_slot) return 0;
-  pthread_once(&init_once, init_process);
+/* Any thread: claims a FREE slot for its next generation (CLAIMED) and clears its owner-only state for
+ * a new owner. The caller publishes it (life = LIVE) once its owner fields are set. 0 or WT_EFULL. */
+static int claim_slot(wt__slot **out, uint32_t *gen_out) {
   for (uint32_t i = 0; i < WT_PROXYING_MAX_THREADS; i++) {
     wt__slot *s = &slots[i];
     uint32_t life = atomic_load(&s->life);
@@ -169,27 +168,48 @@ static int join_self(void) {
     s->local_n = s->uncounted = 0;
     s->depth = s->user_depth = 0;
     s->outstanding = NULL;
-    s->stack_lo = stack_low_bound();
+    s->stack_lo = 0;
     s->notified_seen = atomic_load(&s->notified);
     s->cache = NULL; /* emptied when the previous owner left; `returned` may hold records: reused */
     s->cache_n = 0;
     atomic_store(&s->serving, 0);
     atomic_store(&s->wake_pending, 0);
-    atomic_store(&s->os_thread, (uintptr_t)pthread_self());
+    atomic_store(&s->os_thread, 0);
     /* Items a late sender pushed after we cleared CLOSED carry an older generation: answered as stale.
      * `queued` is not reset: a late sender's count is taken off when its item is answered. */
     atomic_store(&s->head, NULL);
-    tl_slot = s;
-    tl_gen = gen;
-    atomic_store(&s->life, WT__LIFE(gen, WT__LIVE));
-    atomic_fetch_add(&st_live, 1);
-    pthread_setspecific(exit_key, s);
-    /* A sender that saw CLAIMED did not wake us: look once. */
-    wt__item *h = atomic_load(&s->head);
-    if (h != NULL && h != WT__CLOSED) wt__backend_notify_idle(s);
+    *out = s;
+    *gen_out = gen;
     return 0;
   }
   return WT_EFULL;
+}
+
+/* Calling thread: becomes the owner of `s` (generation `gen`): its thread-locals and exit key. */
+static void own_slot(wt__slot *s, uint32_t gen) {
+  s->stack_lo = stack_low_bound();
+  s->notified_seen = atomic_load(&s->notified);
+  tl_slot = s;
+  tl_gen = gen;
+  tl_flags = 0;
+  pthread_setspecific(exit_key, s);
+}
+
+/* Calling thread: claims a free slot (next generation) unless joined. 0 or WT_EFULL. Lock-free. */
+static int join_self(void) {
+  if (tl_slot) return 0;
+  pthread_once(&init_once, init_process);
+  wt__slot *s;
+  uint32_t gen;
+  if (claim_slot(&s, &gen)) return WT_EFULL;
+  atomic_store(&s->os_thread, (uintptr_t)pthread_self());
+  own_slot(s, gen);
+  atomic_store(&s->life, WT__LIFE(gen, WT__LIVE));
+  atomic_fetch_add(&st_live, 1);
+  /* A sender that saw CLAIMED did not wake us: look once. */
+  wt__item *h = atomic_load(&s->head);
+  if (h != NULL && h != WT__CLOSED) wt__backend_notify_idle(s);
+  return 0;
 }
 
 int wt_thread_join(wt_thread *out) {
@@ -243,6 +263,11 @@ int wt_thread_check(wt_thread t) {
 wt__slot *wt__proxying_slot(wt_thread t) {
   uint32_t idx1 = (uint32_t)(t.bits & 0xffffffffu);
   return idx1 == 0 || idx1 > WT_PROXYING_MAX_THREADS ? NULL : &slots[idx1 - 1];
+}
+
+unsigned wt__proxying_queued(wt_thread t) {
+  wt__slot *s = wt__proxying_slot(t);
+  return s ? atomic_load(&s->queued) : 0;
 }
 
 int wt__proxying_max_threads(void) { return WT_PROXYING_MAX_THREADS; }
@@ -1259,4 +1284,101 @@ int wt_thread_leave(void) { return leave(0); }
 static void on_thread_exit(void *unused) {
   (void)unused;
   if (tl_slot) leave(1);
+}
+
+/* ------------------------------------------------------------------ reserved slots
+ *
+ * A thread whose id must be known before it runs (worker/: the UI thread, which never blocks, gets a
+ * dedicated worker's or the I/O thread's id at once) is started on a reserved slot: the creator claims
+ * it LIVE for a new generation with no OS thread yet (os_thread 0). Items posted to it queue; the
+ * backend is not told (there is no thread to tell). The new thread then takes the slot over
+ * (attach) and looks once at what has queued. The Dekker pair: a sender pushes (seq_cst CAS on head)
+ * and then reads os_thread (backend_em.c); the attacher stores os_thread (seq_cst CAS) and then reads
+ * head — at least one of them sees the other, so the first item is never left unannounced. If the
+ * thread cannot be started, the creator unreserves: the slot closes like a leaving owner's and what
+ * queued is answered on the creator (sync callers WT_ECANCELED, posts' cancel functions run there). */
+
+/* os_thread of a slot that was unreserved: its thread will never come (no pthread_t is 1). */
+#define OS_THREAD_UNRESERVED ((uintptr_t)1)
+
+int wt__proxying_reserve(wt_thread *out) {
+  assert(out && "wt__proxying_reserve: out is required");
+  pthread_once(&init_once, init_process);
+  wt__slot *s;
+  uint32_t gen;
+  if (claim_slot(&s, &gen)) return WT_EFULL;
+  atomic_store(&s->life, WT__LIFE(gen, WT__LIVE));
+  atomic_fetch_add(&st_live, 1);
+  *out = make_id(s, gen);
+  return 0;
+}
+
+int wt__proxying_attach(wt_thread id) {
+  pthread_once(&init_once, init_process);
+  if (tl_slot) return WT_EBUSY;
+  wt__slot *s;
+  uint32_t gen;
+  int r = resolve(id, &s, &gen);
+  if (r) return r;
+  uintptr_t none = 0;
+  if (!atomic_compare_exchange_strong(&s->os_thread, &none, (uintptr_t)pthread_self())) return WT_EBUSY;
+  own_slot(s, gen);
+  /* The other half of the Dekker pair (see above): our os_thread is visible to every later sender. */
+  wt__item *h = atomic_load(&s->head);
+  if (h != NULL && h != WT__CLOSED) wt__backend_notify_idle(s);
+  return 0;
+}
+
+typedef struct unreserve_ctx {
+  wt__slot *s;
+  wt__item *items; /* push order */
+} unreserve_ctx;
+
+/* Creator, for a slot no thread ever owned: answers its items as a leaving owner would. Cancel
+ * functions run through the creator's own boundary when it has joined (else plainly). */
+static int answer_reserved(void *p) {
+  unreserve_ctx *c = p;
+  wt__slot *self = tl_slot && may_run_inline(tl_slot) ? tl_slot : NULL;
+  while (c->items) {
+    wt__item *it = c->items;
+    c->items = it->next;
+    it->next = NULL;
+    if (it->counted) atomic_fetch_sub(&c->s->queued, 1);
+    if (it->kind == K_POST && !self) {
+      atomic_fetch_add(&st_posts_dropped, 1);
+      if (it->cancel) it->cancel(it->arg);
+      release(it);
+      continue;
+    }
+    refuse(self, it, it->target_gen == WT__GEN(atomic_load(&c->s->life)) ? WT_ECANCELED : WT_ESTALE);
+  }
+  return 0;
+}
+
+int wt__proxying_unreserve(wt_thread id) {
+  wt__slot *s;
+  uint32_t gen;
+  int r = resolve(id, &s, &gen);
+  if (r) return r;
+  uintptr_t none = 0;
+  if (!atomic_compare_exchange_strong(&s->os_thread, &none, OS_THREAD_UNRESERVED)) return WT_EBUSY;
+  atomic_store(&s->life, WT__LIFE(gen, WT__CLOSING)); /* new sends fail (WT_ESTALE) */
+  wt__item *h = atomic_exchange(&s->head, WT__CLOSED);
+  for (uint32_t n; (n = atomic_load(&s->senders)) != 0;) wt__wait(&s->senders, n, -1, WT_WAIT_SPIN_US);
+  unreserve_ctx c = {s, NULL};
+  for (; h && h != WT__CLOSED;) { /* reverse: push order */
+    wt__item *nx = h->next;
+    h->next = c.items;
+    c.items = h;
+    h = nx;
+  }
+  if (c.items) {
+    join_self(); /* cancel functions run on this thread, inside its boundary (best effort: EFULL) */
+    if (tl_slot) wt__backend_guard(answer_reserved, &c, tl_slot->depth, 0);
+    else answer_reserved(&c);
+  }
+  free_cache(s);
+  atomic_fetch_sub(&st_live, 1);
+  atomic_store(&s->life, WT__LIFE(gen, WT__FREE));
+  return 0;
 }

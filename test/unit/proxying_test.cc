@@ -1391,3 +1391,209 @@ TEST(ProxyingBoundary, JsCallAsyncSettlesWhenItsThreadLeaves) {
 
 }  // namespace
 #endif
+
+// ------------------------------------------------------------------ reserved slots
+// A thread whose id exists before it runs (worker/: the UI thread gets a new worker's id at once):
+// reserve, attach, unreserve (proxying/internal.h).
+
+namespace {
+
+struct Order {
+  std::mutex mu;
+  std::vector<int> seen;
+  std::atomic<int> n{0};
+  pthread_t ran_on{};
+};
+struct Tagged {
+  Order *o;
+  int tag;
+};
+int RecordOrder(wt_call *, void *p) {
+  Tagged *t = static_cast<Tagged *>(p);
+  {
+    std::lock_guard<std::mutex> l(t->o->mu);
+    t->o->seen.push_back(t->tag);
+    t->o->ran_on = pthread_self();
+  }
+  t->o->n++;
+  return 0;
+}
+
+// Posts and calls to a reserved id queue (it is live), and run in order on the thread that attaches.
+TEST(ProxyingReserve, ItemsQueueUntilTheThreadAttachesAndRunThereInOrder) {
+  wt_thread id;
+  ASSERT_EQ(wt__proxying_reserve(&id), 0);
+  EXPECT_EQ(wt_thread_check(id), 0) << "a reserved id is live";
+  Order o;
+  std::vector<Tagged> tags;
+  for (int i = 0; i < 8; i++) tags.push_back({&o, i});
+  for (int i = 0; i < 8; i++) ASSERT_EQ(wt_post(id, RecordOrder, nullptr, &tags[i]), 0);
+  std::atomic<int> done_status{-999};
+  ASSERT_EQ(wt_call_async(id, Nop, nullptr,
+                          [](const wt_result *r, void *p) { *static_cast<std::atomic<int> *>(p) = r->status; },
+                          &done_status),
+            0);
+  std::atomic<int> sync_rc{-999};
+  Thread caller([&] {
+    sync_rc = wt_call_sync(id, [](wt_call *, void *p) { static_cast<Order *>(p)->n++; return 0; }, &o, kHang, nullptr);
+  });
+  std::atomic<uint64_t> self_bits{0};
+  pthread_t attached{};
+  Event stop;
+  std::atomic<int> attach_rc{-999};
+  Thread owner([&] {
+    attached = pthread_self();
+    attach_rc = wt__proxying_attach(id);
+    if (attach_rc != 0) return;
+    self_bits = wt_thread_self().bits;
+    ServeUntil([&] { return o.n.load() == 9; });  // 8 posts and the sync call (the async one: Nop)
+    ASSERT_TRUE(stop.Wait());
+    wt_thread_leave();
+  });
+  caller.Join();
+  EXPECT_EQ(sync_rc.load(), 0);
+  ASSERT_TRUE(ServeUntil([&] { return done_status.load() != -999; }));
+  EXPECT_EQ(done_status.load(), 0);
+  stop.Set();
+  owner.Join();
+  EXPECT_EQ(attach_rc.load(), 0);
+  EXPECT_EQ(self_bits.load(), id.bits) << "the attached thread has the reserved id";
+  EXPECT_TRUE(pthread_equal(o.ran_on, attached));
+  EXPECT_EQ(o.seen, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(wt_thread_check(id), WT_ESTALE);
+}
+
+// Attach refuses what it cannot own, and unreserve refuses a slot a thread owns.
+TEST(ProxyingReserve, AttachAndUnreserveRefusals) {
+  wt_thread id;
+  ASSERT_EQ(wt__proxying_reserve(&id), 0);
+  std::atomic<int> joined_rc{-999}, second_rc{-999}, unreserve_rc{-999};
+  Event attached, stop;
+  Thread owner([&] {
+    if (wt__proxying_attach(id) != 0) abort();
+    attached.Set();
+    ASSERT_TRUE(stop.Wait());
+    wt_thread_leave();
+  });
+  ASSERT_TRUE(attached.Wait());
+  Thread other([&] {
+    second_rc = wt__proxying_attach(id);  // attached already
+    unreserve_rc = wt__proxying_unreserve(id);
+    wt_thread me;
+    ASSERT_EQ(wt_thread_join(&me), 0);
+    joined_rc = wt__proxying_attach(id);  // the calling thread has joined
+  });
+  other.Join();
+  EXPECT_EQ(second_rc.load(), WT_EBUSY);
+  EXPECT_EQ(unreserve_rc.load(), WT_EBUSY);
+  EXPECT_EQ(joined_rc.load(), WT_EBUSY);
+  // A joined thread's id is not a reservation.
+  Server s;
+  Thread t([&] { EXPECT_EQ(wt__proxying_attach(s.id()), WT_EBUSY); });
+  t.Join();
+  stop.Set();
+  owner.Join();
+  Thread late([&] {
+    EXPECT_EQ(wt__proxying_attach(id), WT_ESTALE);
+    EXPECT_EQ(wt__proxying_attach(WT_THREAD_NONE), WT_ENOENT);
+  });
+  late.Join();
+  EXPECT_EQ(wt__proxying_unreserve(id), WT_ESTALE);
+}
+
+// The thread could not be started: unreserve answers what queued, on the calling thread — sync
+// callers WT_ECANCELED, async completions WT_ECANCELED, posts' cancel functions — and the id is stale.
+TEST(ProxyingReserve, UnreserveAnswersWhatQueued) {
+  wt_thread id;
+  ASSERT_EQ(wt__proxying_reserve(&id), 0);
+  static pthread_t cancel_ran_on;
+  static std::atomic<int> cancels;
+  cancels = 0;
+  ASSERT_EQ(wt_post(id, Nop, [](void *) { cancel_ran_on = pthread_self(); cancels++; }, nullptr), 0);
+  std::atomic<int> async_status{-999}, sync_rc{-999};
+  Event async_queued;
+  Thread async_caller([&] {
+    ASSERT_EQ(wt_call_async(id, Nop, nullptr,
+                            [](const wt_result *r, void *p) { *static_cast<std::atomic<int> *>(p) = r->status; },
+                            &async_status),
+              0);
+    async_queued.Set();
+    ServeUntil([&] { return async_status.load() != -999; });
+  });
+  Thread sync_caller([&] { sync_rc = wt_call_sync(id, Nop, nullptr, kHang, nullptr); });
+  ASSERT_TRUE(async_queued.Wait());
+  // The sync call is queued once the mailbox counts three calls.
+  ASSERT_TRUE(WaitFor([&] { return wt__proxying_queued(id) == 3; }));
+  wt_proxying_stats before = Stats();
+  EXPECT_EQ(wt__proxying_unreserve(id), 0);
+  EXPECT_EQ(cancels.load(), 1);
+  EXPECT_TRUE(pthread_equal(cancel_ran_on, pthread_self())) << "cancel runs on the unreserving thread";
+  sync_caller.Join();
+  async_caller.Join();
+  EXPECT_EQ(sync_rc.load(), WT_ECANCELED);
+  EXPECT_EQ(async_status.load(), WT_ECANCELED);
+  EXPECT_EQ(Stats().posts_dropped - before.posts_dropped, 1u);
+  EXPECT_EQ(wt_thread_check(id), WT_ESTALE);
+  EXPECT_EQ(wt_post(id, Nop, nullptr, nullptr), WT_ESTALE);
+  EXPECT_EQ(wt__proxying_unreserve(id), WT_ESTALE) << "twice";
+}
+
+}  // namespace
+
+#ifndef __EMSCRIPTEN__
+namespace {
+
+// Host backend: a thread that attaches and then only waits in its event loop (wt__proxying_wait_notified,
+// the stand-in for an idle JS event loop: nothing but a backend wake-up ends it) is woken for an item
+// that queued before it attached.
+TEST(ProxyingReserve, AttachWakesItselfForWhatQueuedBefore) {
+  wt_thread id;
+  ASSERT_EQ(wt__proxying_reserve(&id), 0);
+  std::atomic<int> ran{0};
+  ASSERT_EQ(wt_post(id, [](wt_call *, void *p) { ++*static_cast<std::atomic<int> *>(p); return 0; }, nullptr, &ran), 0);
+  std::atomic<int> woke{-999};
+  Thread owner([&] {
+    ASSERT_EQ(wt__proxying_attach(id), 0);
+    woke = wt__proxying_wait_notified(10000);
+    wt_thread_poll();
+    wt_thread_leave();
+  });
+  owner.Join();
+  EXPECT_EQ(woke.load(), 0) << "the attach must announce what queued before it";
+  EXPECT_EQ(ran.load(), 1);
+}
+
+// The Dekker pair: a sender pushes the first item just as the new thread attaches. Whichever order,
+// the owner is woken (it only waits for backend wake-ups), every round.
+TEST(ProxyingReserve, FirstPushRacingTheAttachIsNeverLost) {
+  const int rounds = 300;
+  int lost = 0;
+  for (int i = 0; i < rounds; i++) {
+    wt_thread id;
+    ASSERT_EQ(wt__proxying_reserve(&id), 0);
+    std::atomic<int> go{0}, ran{0};
+    Thread owner([&] {
+      while (go.load() == 0) {
+      }
+      ASSERT_EQ(wt__proxying_attach(id), 0);
+      while (ran.load() == 0) {
+        if (wt__proxying_wait_notified(5000) != 0) break;
+        wt_thread_poll();
+      }
+      wt_thread_leave();
+    });
+    Thread sender([&] {
+      while (go.load() == 0) {
+      }
+      EXPECT_EQ(wt_post(id, [](wt_call *, void *p) { ++*static_cast<std::atomic<int> *>(p); return 0; }, nullptr, &ran), 0);
+    });
+    go = 1;
+    sender.Join();
+    owner.Join();
+    lost += ran.load() == 0;
+  }
+  EXPECT_EQ(lost, 0);
+}
+
+}  // namespace
+#endif
