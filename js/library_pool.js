@@ -158,6 +158,14 @@ var WtPoolLibrary = {
   $wtPoolOnThreadExit__deps: ['$wtPool'],
   $wtPoolOnThreadExit: (fn) => { wtPool.threadExitHooks.push(fn); },
 
+  // Marks this Worker realm as never to be reused: when its thread exits, the Worker is terminated
+  // instead of handed to another thread (counted in wt_pool_stats().dirty and .retired), as for a
+  // realm that could not be reset, without that case's log line. For a thread whose realm belongs to
+  // user JS for good (a dedicated JS worker thread: worker/worker.c). `why` is kept as the reason.
+  // Worker realms only, while a thread runs there.
+  $wtPoolRetireRealm__deps: ['$wtPool'],
+  $wtPoolRetireRealm: (why) => { if (!wtPool.realm.dirty) wtPool.realm.dirty = String(why); },
+
   // Adds property names (strings or symbols) of globalThis that the realm keeps across threads even
   // if a thread created them (a runtime that installs realm-wide globals lazily, on its first thread
   // there): they are treated as part of the realm's snapshot and never deleted. Call it in each Worker
