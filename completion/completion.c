@@ -734,3 +734,10 @@ void wt_completion_stats_get(wt_completion_stats *out) {
   out->continuations_canceled = atomic_load(&st_cont_canceled);
   out->live = out->created - out->freed;
 }
+
+#ifdef __EMSCRIPTEN__
+/* Links completion/js_exports.c (and with it the JS side, `wtCompletion`) into every program that uses
+ * completions, so JS (EM_ASM, the page) can bridge Promises without naming a C entry. */
+extern uint64_t wt__js_completion_self(void);
+__attribute__((used)) static uint64_t (*const keep_js_exports)(void) = wt__js_completion_self;
+#endif
