@@ -19,7 +19,8 @@
 //       own at once. A settle that comes after this thread left (or exited, or lost the race to
 //       another settler) changes nothing: c keeps its first outcome.
 //   wtCompletion.toPromise(c) -> a Promise owned by this thread (c: the caller keeps its reference;
-//       the continuation holds its own). Settles from a continuation run on this thread's mailbox
+//       the continuation does not keep c alive — if c's last reference goes while it is pending, c is
+//       canceled and the Promise rejected with WT_ECANCELED). Settles from a continuation run on this thread's mailbox
 //       (wt_completion_then) after c settled: resolved with NONE -> undefined, U64 -> BigInt
 //       (unsigned), F64 -> number, STRING -> string, BYTES -> a new Uint8Array (a copy, not shared
 //       memory), HANDLE -> the object when this thread owns the handle (wtHandles.get; the handle is
