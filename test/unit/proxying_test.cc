@@ -1424,6 +1424,7 @@ TEST(ProxyingReserve, ItemsQueueUntilTheThreadAttachesAndRunThereInOrder) {
   wt_thread id;
   ASSERT_EQ(wt__proxying_reserve(&id), 0);
   EXPECT_EQ(wt_thread_check(id), 0) << "a reserved id is live";
+  uint64_t wake_failures0 = Stats().wakeups_failed;
   Order o;
   std::vector<Tagged> tags;
   for (int i = 0; i < 8; i++) tags.push_back({&o, i});
@@ -1461,6 +1462,7 @@ TEST(ProxyingReserve, ItemsQueueUntilTheThreadAttachesAndRunThereInOrder) {
   EXPECT_TRUE(pthread_equal(o.ran_on, attached));
   EXPECT_EQ(o.seen, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}));
   EXPECT_EQ(wt_thread_check(id), WT_ESTALE);
+  EXPECT_EQ(Stats().wakeups_failed, wake_failures0) << "no wake-up is sent to a slot with no thread";
 }
 
 // Attach refuses what it cannot own, and unreserve refuses a slot a thread owns.
