@@ -537,8 +537,8 @@ static void xfer_complete(xrec *x) {
     xfer_drop(x);
     return;
   }
-  hbits b;
-  decode(h, &b);
+  hbits b = {0};
+  decode(h, &b); /* a handle just issued: always decodes */
   wt__handles_backend_xfer_place(x->id, b.idx);
   wt_value v = {.kind = WT_VALUE_HANDLE, .u64 = h.bits};
   if (wt_completion_resolve(x->c, &v) != 0) { /* canceled by its holder meanwhile: nobody gets h */

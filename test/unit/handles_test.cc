@@ -987,16 +987,21 @@ TEST(HandlesJs, TransferMovesAMessagePortThatStillWorks) {
   uint64_t h = 0;
   wt_completion *c = nullptr;
   int rc = -999;
+  uint64_t bid = b.tid().bits;
   ASSERT_EQ(On(a.tid(), [&] {
     EM_ASM({
       const ch = new MessageChannel();
       globalThis.wtTestPort = ch.port1;
       ch.port1.onmessage = (e) => { if (e.data === 'through the moved port') Atomics.store(HEAP32, $1 >> 2, 1); };
-      HEAP64[$0 >> 3] = wtHandles.register(ch.port2);
-    }, &h, &got);
-    rc = wt_handle_transfer(wt_handle{h}, b.tid(), &c);
+      const h = HEAP64[$0 >> 3] = wtHandles.register(ch.port2);
+      // From JS (wtHandles.transfer): to oneself throws with the code, nothing moves; to B it gives
+      // the completion.
+      try { wtHandles.transfer(h, wtProxying.self()); } catch (e) { HEAP32[$3 >> 2] = e.code; }
+      HEAPU32[$2 >> 2] = wtHandles.transfer(h, BigInt.asUintN(64, HEAP64[$4 >> 3]));
+    }, &h, &got, &c, &rc, &bid);
   }), 0);
-  ASSERT_EQ(rc, 0);
+  EXPECT_EQ(rc, WT_EINVAL) << "wtHandles.transfer to oneself";
+  ASSERT_NE(c, nullptr);
   uint64_t hb = AwaitHandle(c);
   wt_completion_release(c);
   ASSERT_NE(hb, 0u);
@@ -1158,6 +1163,102 @@ TEST(HandlesJs, TargetExitsMidFlightCancelsAndLeaksNothing) {
   EXPECT_EQ(s1.transfers_received - s0.transfers_received, 0u);
   EXPECT_EQ(s1.live, s0.live) << "no entry left anywhere";
   EXPECT_EQ(CStats().live, c0.live) << "every completion freed";
+}
+
+// A managed release accepted just before the transfer (pending on the owner) is counted as applied
+// by the transfer; the owner's later batch finds nothing to do; nothing is freed twice, and the new
+// handle on B is a fresh entry held by both sides.
+TEST(HandlesJs, TransferAfterAnAcceptedReleaseFreesNothingTwice) {
+  LoopThread a, b;
+  wt_handles_stats s0 = HStats();
+  uint64_t h = 0;
+  wt_completion *c = nullptr;
+  int rel = -999, rc = -999;
+  ASSERT_EQ(On(a.tid(), [&] {
+    h = RegisterTestBuffer();
+    rel = wt_handle_release(wt_handle{h});  // on the owner: queued, applied at its next serve
+    rc = wt_handle_transfer(wt_handle{h}, b.tid(), &c);
+    EM_ASM({ delete globalThis.wtTestBuf; });
+  }), 0);
+  ASSERT_EQ(rel, 0);
+  ASSERT_EQ(rc, 0);
+  uint64_t hb = AwaitHandle(c);
+  wt_completion_release(c);
+  ASSERT_EQ(On(a.tid(), [] {}), 0);  // A served its batch task (queued before this call)
+  wt_handles_stats s1 = HStats();
+  EXPECT_EQ(s1.applied - s0.applied, 1u) << "the accepted release counts as applied, once";
+  EXPECT_EQ(s1.freed - s0.freed, 1u) << "A's entry, once";
+  EXPECT_EQ(s1.stale - s0.stale, 0u);
+  int holds = 0;
+  ASSERT_EQ(On(b.tid(), [&] { holds = HoldsTestBytes(hb); }), 0);
+  EXPECT_EQ(holds, 1);
+  ReleaseBoth(b.tid(), hb);
+  EXPECT_EQ(HStats().live, s0.live);
+}
+
+// Values keep moving between two workers, each hop a transfer from the current owner: records and
+// values meet on the target in whichever order they come; the bytes survive every hop.
+TEST(HandlesJs, TransferBackAndForthKeepsTheBytes) {
+  wt_handles_stats s0 = HStats();
+  wt_completion_stats c0 = CStats();
+  {
+    LoopThread a, b;
+    const int kHops = 200;
+    uint64_t h = 0;
+    ASSERT_EQ(On(a.tid(), [&] {
+      h = RegisterTestBuffer();
+      EM_ASM({ delete globalThis.wtTestBuf; });
+    }), 0);
+    for (int i = 0; i < kHops; i++) {
+      wt_thread from = (i & 1) ? b.tid() : a.tid(), to = (i & 1) ? a.tid() : b.tid();
+      wt_completion *c = nullptr;
+      int rc = -999;
+      ASSERT_EQ(On(from, [&] { rc = wt_handle_transfer(wt_handle{h}, to, &c); }), 0);
+      ASSERT_EQ(rc, 0) << "hop " << i;
+      h = AwaitHandle(c);
+      wt_completion_release(c);
+      ASSERT_TRUE(wt_thread_equal(wt_handle_owner(wt_handle{h}), to)) << "hop " << i;
+    }
+    wt_thread last = (kHops & 1) ? b.tid() : a.tid();
+    int holds = 0;
+    ASSERT_EQ(On(last, [&] { holds = HoldsTestBytes(h); }), 0);
+    EXPECT_EQ(holds, 1);
+    ReleaseBoth(last, h);
+    wt_handles_stats s1 = HStats();
+    EXPECT_EQ(s1.transfers_sent - s0.transfers_sent, (uint64_t)kHops);
+    EXPECT_EQ(s1.transfers_received - s0.transfers_received, (uint64_t)kHops);
+    EXPECT_EQ(s1.live, s0.live);
+  }
+  EXPECT_EQ(CStats().live, c0.live);
+}
+
+// Where the browser has OffscreenCanvas (Chromium), one moves from A to B and B can draw on it.
+TEST(HandlesJs, TransferMovesAnOffscreenCanvasWhereTheBrowserHasIt) {
+  if (!EM_ASM_INT({ return typeof OffscreenCanvas === 'function' ? 1 : 0; }))
+    GTEST_SKIP() << "no OffscreenCanvas here (node)";
+  LoopThread a, b;
+  uint64_t h = 0;
+  wt_completion *c = nullptr;
+  int rc = -999, ok = 0;
+  ASSERT_EQ(On(a.tid(), [&] {
+    EM_ASM({ HEAP64[$0 >> 3] = wtHandles.register(new OffscreenCanvas(3, 5)); }, &h);
+    rc = wt_handle_transfer(wt_handle{h}, b.tid(), &c);
+  }), 0);
+  ASSERT_EQ(rc, 0);
+  uint64_t hb = AwaitHandle(c);
+  wt_completion_release(c);
+  ASSERT_EQ(On(b.tid(), [&] {
+    ok = EM_ASM_INT({
+      const cv = wtHandles.get(BigInt.asUintN(64, HEAP64[$0 >> 3]));
+      if (!(cv instanceof OffscreenCanvas) || cv.width !== 3 || cv.height !== 5) return 0;
+      const g = cv.getContext('2d');
+      g.fillStyle = '#ff0000';
+      g.fillRect(0, 0, 3, 5);
+      return g.getImageData(1, 1, 1, 1).data[0] === 255 ? 1 : 0;
+    }, &hb);
+  }), 0);
+  EXPECT_EQ(ok, 1);
+  ReleaseBoth(b.tid(), hb);
 }
 #endif
 
