@@ -135,7 +135,9 @@ int wt_handles_apply(void);
  * calling thread), WT_EHANDLE_STALE / WT_EHANDLE_FORGED / WT_EOWNER_GONE / WT_ENOT_OWNER (as
  * wt_handle_get), WT_ENOTSUP (a C value: every value on the host build), WT_ESTALE / WT_ENOENT (`to`
  * gone / never joined), WT_ENOT_TRANSFERABLE (postMessage refused the value), WT_ENOMEM. Every error
- * return after the arguments were checked counts as a failed transfer. */
+ * but the first two WT_EINVAL cases counts as a failed transfer. Not reading the result: cancel `c`
+ * (wt_completion_cancel) before releasing it, so a value that arrives later is dropped (released
+ * while pending, it still resolves, and the new handle is held by nobody until `to` exits). */
 int wt_handle_transfer(wt_handle h, wt_thread to, wt_completion **out);
 
 /* The owner of `h` (WT_THREAD_NONE for a handle whose slot bits are 0). Any thread; pure bit work. */
