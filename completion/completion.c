@@ -22,11 +22,15 @@
  * instructions until the dispatcher marks it FAILED and runs the cancel itself. A node for another
  * thread whose send fails runs its cancel on the dispatching thread.
  *
- * References. A node holds a reference on its completion while it is live (WAITING, CLAIMED, sent),
- * dropped when its continuation or cancel returned or it was canceled; the node's own memory is
- * counted by `nrefs`: the completion's stack, the owner list, the mailbox record. Canceled nodes
- * stay on the stack (other threads may be walking it) until the completion settles, is freed, or a
- * waiter prunes the stack after many timeouts (so a wait loop with short timeouts does not grow it).
+ * References. A waiting node does not keep its completion alive: when the last reference goes while
+ * the completion is pending, nobody can settle it any more, so it is canceled and its continuations
+ * run with WT_ECANCELED. The dispatcher (who holds a reference: it is settling) gives each node it
+ * claims a reference for the trip, dropped when the continuation or cancel returned. So a thread that
+ * took a node WAITING -> CANCELED must not touch the completion after that CAS (it may be freed).
+ * The node's own memory is counted by `nrefs`: the completion's stack, the owner list, the mailbox
+ * record. Canceled nodes stay on the stack (other threads may be walking it) until the completion
+ * settles, is freed, or a waiter prunes the stack after many timeouts (so a wait loop with short
+ * timeouts does not grow it).
  *
  * Bindings. wt_completion_bind sets `bound` once (CAS from 0) and puts the completion on the settler
  * thread's bound list (thread-local; from another thread through a prepared record run there, whose
@@ -77,7 +81,7 @@ struct node {
   _Atomic uint32_t nrefs;
   uint32_t linked;            /* on the registering thread's list */
   uint64_t where;             /* thread bits the continuation runs on */
-  wt_completion *c;           /* referenced while live */
+  wt_completion *c;           /* set, with a reference, by the dispatcher that claimed it */
   wt_completion_fn fn;        /* NULL: a waiter's node */
   wt_cancel_fn cancel;
   void *arg;
@@ -217,10 +221,13 @@ static void node_cancel_here(node *n) {
   }
 }
 
-/* Dispatcher (any thread): sends one node taken off a sealed stack; drops the stack's reference. */
-static void dispatch_one(node *n) {
+/* Dispatcher (any thread, holding a reference on `c`): sends one node taken off a sealed stack; drops
+ * the stack's reference. */
+static void dispatch_one(wt_completion *c, node *n) {
   uint32_t st = N_WAITING;
   if (atomic_compare_exchange_strong(&n->state, &st, N_CLAIMED)) {
+    wt_completion_retain(c); /* the node's, for the trip */
+    n->c = c;
     atomic_fetch_add(&n->nrefs, 1); /* the record's */
     wt__prepared *rec = n->rec;
     if (wt__proxying_send_prepared((wt_thread){n->where}, rec) == 0) {
@@ -252,7 +259,7 @@ static void dispatch(wt_completion *c) {
   }
   while (fifo) {
     node *next = fifo->next;
-    dispatch_one(fifo);
+    dispatch_one(c, fifo);
     fifo = next;
   }
 }
@@ -262,7 +269,7 @@ static void push_node(wt_completion *c, node *n) {
   node *h = atomic_load(&c->conts);
   do {
     if (h == SEALED) {
-      dispatch_one(n);
+      dispatch_one(c, n);
       return;
     }
     n->next = h;
@@ -297,7 +304,7 @@ static void prune(wt_completion *c) {
     if (cur == SEALED) {
       while (keep) {
         node *next = keep->next;
-        dispatch_one(keep);
+        dispatch_one(c, keep);
         keep = next;
       }
       return;
@@ -319,10 +326,6 @@ static int make_node(wt_completion *c, uint64_t where, wt_completion_fn fn, wt_c
   n->fn = fn;
   n->cancel = cancel;
   n->arg = arg;
-  if (fn) { /* a waiter's node needs no reference: its waiter holds one while it waits */
-    wt_completion_retain(c);
-    n->c = c;
-  }
   atomic_init(&n->nrefs, 1); /* the stack's */
   if (where == wt_thread_self().bits) {
     atomic_fetch_add(&n->nrefs, 1);
@@ -589,6 +592,7 @@ int wt_completion_wait(wt_completion *c, int timeout_ms) {
 typedef struct start_ctx {
   wt_completion *c;
   wt_async_start_fn start;
+  wt_cancel_fn drop; /* runs instead of start when start never runs (may be NULL) */
   void *arg;
 } start_ctx;
 
@@ -611,39 +615,59 @@ static void start_drop(void *p) { /* the target left before running it */
   start_ctx *s = p;
   settle_canceled(s->c, "the target thread left before the async work started");
   wt_completion_release(s->c);
+  if (s->drop) s->drop(s->arg);
   free(s);
 }
 
+static int await_sync(wt_thread target, wt_async_start_fn start, wt_cancel_fn drop, void *arg, int timeout_ms,
+                      wt_completion **out);
+
 int wt_await_sync(wt_thread target, wt_async_start_fn start, void *arg, int timeout_ms, wt_completion **out) {
+  return await_sync(target, start, NULL, arg, timeout_ms, out);
+}
+
+/* wt_await_sync whose `arg` is owned by the call: exactly one of start(c, arg) and drop(arg) runs —
+ * drop on the calling thread when nothing was sent (every early return), or on the target as it
+ * leaves before running start. Used by completion/js_exports.c (wt_await_js_sync), whose start reads
+ * a heap copy of its strings that may outlive a timed-out caller. */
+int wt__await_sync_drop(wt_thread target, wt_async_start_fn start, wt_cancel_fn drop, void *arg, int timeout_ms,
+                        wt_completion **out) {
+  if (!start || !drop) return WT_EINVAL; /* drop NULL: the caller keeps arg (nothing ran) */
+  return await_sync(target, start, drop, arg, timeout_ms, out);
+}
+
+static int await_sync(wt_thread target, wt_async_start_fn start, wt_cancel_fn drop, void *arg, int timeout_ms,
+                      wt_completion **out) {
+  int r = 0;
   if (out) *out = NULL;
   if (!start) return WT_EINVAL;
+#define AWAIT_RETURN(v) do { r = (v); goto unsent; } while (0)
   if (target.bits == 0) target = wt_thread_ui();
-  if (target.bits == 0) return WT_ENOENT;
-  if (wt_thread_is_ui()) return WT_EWOULDBLOCK;
+  if (target.bits == 0) AWAIT_RETURN(WT_ENOENT);
+  if (wt_thread_is_ui()) AWAIT_RETURN(WT_EWOULDBLOCK);
   wt_thread self;
-  int r = wt_thread_join(&self);
-  if (r) return r;
-  if (wt__proxying_self_flags() & WT__TF_NOBLOCK) return WT_EWOULDBLOCK;
-  if (target.bits == self.bits) return WT_EDEADLK;
-  if ((r = wt_thread_check(target)) != 0) return r;
+  if ((r = wt_thread_join(&self)) != 0) AWAIT_RETURN(r);
+  if (wt__proxying_self_flags() & WT__TF_NOBLOCK) AWAIT_RETURN(WT_EWOULDBLOCK);
+  if (target.bits == self.bits) AWAIT_RETURN(WT_EDEADLK);
+  if ((r = wt_thread_check(target)) != 0) AWAIT_RETURN(r);
   wt_completion *c;
-  if ((r = wt_completion_create(&c)) != 0) return r;
+  if ((r = wt_completion_create(&c)) != 0) AWAIT_RETURN(r);
   start_ctx *s = malloc(sizeof *s);
   wt__prepared *rec = NULL;
   if (!s || wt__proxying_prepare(start_run, start_drop, s, &rec) != 0) {
     free(s);
     wt_completion_release(c);
-    return WT_ENOMEM;
+    AWAIT_RETURN(WT_ENOMEM);
   }
   atomic_store(&c->bound, target.bits);
   wt_completion_retain(c); /* the record's */
-  *s = (start_ctx){c, start, arg};
+  *s = (start_ctx){c, start, drop, arg};
   if ((r = wt__proxying_send_prepared(target, rec)) != 0) {
     wt__proxying_discard_prepared(rec);
     free(s);
     wt_completion_release(c);
     wt_completion_release(c);
-    return r;
+    AWAIT_RETURN(r);
   }
   r = wt_completion_wait(c, timeout_ms);
   if (wt_completion_result_get(c, NULL, NULL) == WT_COMPLETION_PENDING) { /* timed out, or refused */
@@ -657,6 +681,10 @@ int wt_await_sync(wt_thread target, wt_async_start_fn start, void *arg, int time
   if (out) *out = c;
   else wt_completion_release(c);
   return r;
+unsent: /* nothing was sent: start never runs */
+  if (drop) drop(arg);
+  return r;
+#undef AWAIT_RETURN
 }
 
 /* ------------------------------------------------------------------ leaving */
@@ -678,8 +706,8 @@ static void on_leave(uint32_t slot_index, uint32_t gen) {
     uint32_t st = atomic_load(&n->state);
     if (st == N_WAITING) {
       if (!atomic_compare_exchange_strong(&n->state, &st, N_CANCELED)) continue;
-      if (n->c) atomic_fetch_add(&n->c->canceled_nodes, 1);
-      node_cancel_here(n);
+      /* From here the completion may be freed by another thread: do not touch it. */
+      node_cancel_here(n); /* n->c is NULL: only the user's cancel */
       tl_unlink(n);
       continue;
     }
@@ -709,3 +737,10 @@ void wt_completion_stats_get(wt_completion_stats *out) {
   out->continuations_canceled = atomic_load(&st_cont_canceled);
   out->live = out->created - out->freed;
 }
+
+#ifdef __EMSCRIPTEN__
+/* Links completion/js_exports.c (and with it the JS side, `wtCompletion`) into every program that uses
+ * completions, so JS (EM_ASM, the page) can bridge Promises without naming a C entry. */
+extern uint64_t wt__js_completion_self(void);
+__attribute__((used)) static uint64_t (*const keep_js_exports)(void) = wt__js_completion_self;
+#endif
