@@ -14,7 +14,9 @@
 //   wtHandles.transfer(h, to) -> moves h's value to thread `to` (wt_handle_transfer): the
 //                                wt_completion* (a number; the caller's reference) that resolves with
 //                                the new handle; throws an Error with .code when nothing was sent (the
-//                                value stays, h stays valid). Owner thread.
+//                                value stays, h stays valid). Owner thread. The completion is a C
+//                                one: read it with wtCompletion.toPromise(c) or from C, then
+//                                release it (wt_completion_release).
 //   wtHandles.size()          -> values held now.
 // When the thread exits, C force-disposes its entries and empties this table (wt__js_handles_reset);
 // the realm-reset hook empties it again before the Worker's next thread, as a backstop.
