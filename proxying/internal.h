@@ -143,7 +143,7 @@ void wt__proxying_task_done(int task);
  * (owner gone). */
 int wt__proxying_task_post(wt_thread target, int task);
 /* Runs on a leaving thread (explicit leave or exit), after its mailbox is answered and before its
- * slot is free for another thread, inside the boundary's guard. At most 4 hooks; once each. */
+ * slot is free for another thread, inside the boundary's guard. At most 8 hooks; once each. */
 typedef void (*wt__leave_fn)(uint32_t slot_index, uint32_t gen);
 void wt__proxying_on_leave(wt__leave_fn fn);
 /* The calling thread's slot index and generation; 0 when joined, WT_ENOENT when not. Lock-free. */

@@ -562,7 +562,8 @@ static void send_completion(wt__item *it) {
 static wt__item task_items[WT_PROXYING_MAX_THREADS][WT__TASKS];
 static _Atomic uint32_t task_armed[WT_PROXYING_MAX_THREADS][WT__TASKS];
 static _Atomic(wt__task_fn) task_fns[WT__TASKS];
-static _Atomic(wt__leave_fn) leave_hooks[4];
+#define WT__LEAVE_HOOKS 8 /* handles, completion, worker use three */
+static _Atomic(wt__leave_fn) leave_hooks[WT__LEAVE_HOOKS];
 
 static int task_trampoline(wt_call *call, void *arg) {
   wt__item *it = &call->item;
@@ -625,13 +626,13 @@ static void task_repost(wt__slot *self, wt__item *it) {
 }
 
 void wt__proxying_on_leave(wt__leave_fn fn) {
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < WT__LEAVE_HOOKS; i++) {
     wt__leave_fn cur = atomic_load(&leave_hooks[i]);
     if (cur == fn) return;
     if (!cur && atomic_compare_exchange_strong(&leave_hooks[i], &cur, fn)) return;
     if (cur == fn) return;
   }
-  assert(0 && "wt__proxying_on_leave: more than 4 hooks");
+  assert(0 && "wt__proxying_on_leave: more than WT__LEAVE_HOOKS hooks");
   abort();
 }
 
@@ -1244,7 +1245,7 @@ static void answer_pending(wt__slot *self, uint32_t gen) {
 static int answer_all(void *p) {
   leave_ctx *c = p;
   answer_pending(c->self, c->gen);
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < WT__LEAVE_HOOKS; i++) {
     wt__leave_fn fn = atomic_load(&leave_hooks[i]);
     if (fn) fn(slot_index(c->self), c->gen);
   }
