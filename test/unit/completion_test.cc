@@ -170,8 +170,9 @@ class Idle {
   Thread th_;  // last
 };
 
-// Lines up racing threads: each Arrive() returns once all n arrived (spins, then yields: the racers
-// leave together). Aborts after the hang deadline.
+// Lines up racing threads: each Arrive() returns once all n arrived. It spins a little (so racers
+// that arrive close together leave together), then sleeps (so threads waiting through another's long
+// setup do not eat the 2 cores). Aborts after the hang deadline.
 class Barrier {
  public:
   explicit Barrier(int n) : n_(n) {}
@@ -180,23 +181,35 @@ class Barrier {
     if (count_.fetch_add(1) + 1 == n_) {
       count_.store(0);
       gen_.fetch_add(1);
+      if (sleepers_.load() > 0) {
+        std::lock_guard<std::mutex> l(mu_);
+        cv_.notify_all();
+      }
       return;
     }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kHang);
-    for (uint32_t spins = 0; gen_.load() == gen; spins++) {
+    auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(2000);
+    for (int spins = 0;; spins++) {
+      if (gen_.load() != gen) return;
       if (spins < 200) continue;
       sched_yield();
-      if ((spins & 1023) == 0 && std::chrono::steady_clock::now() > deadline) {
-        std::fprintf(stderr, "completion_test: barrier hang\n");
-        abort();
-      }
+      if ((spins & 15) == 0 && std::chrono::steady_clock::now() > spin_until) break;
+    }
+    std::unique_lock<std::mutex> l(mu_);
+    sleepers_.fetch_add(1);
+    bool ok = cv_.wait_for(l, std::chrono::milliseconds(kHang), [&] { return gen_.load() != gen; });
+    sleepers_.fetch_sub(1);
+    if (!ok) {
+      std::fprintf(stderr, "completion_test: barrier hang\n");
+      abort();
     }
   }
 
  private:
   const int n_;
-  std::atomic<int> count_{0};
+  std::atomic<int> count_{0}, sleepers_{0};
   std::atomic<uint32_t> gen_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
 };
 
 // ------------------------------------------------------------------ lifetime
@@ -794,6 +807,74 @@ TEST(Completion, ContinuationForAnotherThreadGoneAtSettleCancelsOnTheSettlingThr
   wt_completion_release(c);
   EXPECT_EQ(CStats().continuations_canceled, s0.continuations_canceled + 1);
   EXPECT_EQ(CStats().live, s0.live);
+}
+
+TEST(Completion, ContinuationForAnotherThreadThatLeavesAfterSettleCancelsThere) {
+  // Settled, the record waits in T's mailbox; T leaves without serving: cancel runs on T, as it leaves.
+  wt_completion_stats s0 = CStats();
+  wt_completion *c = Make();
+  Cont k;
+  Idle t;
+  ASSERT_EQ(wt_completion_then(c, t.id(), ContFn, ContCancel, &k), 0);
+  ASSERT_EQ(wt_completion_resolve(c, nullptr), 0);
+  wt_completion_release(c);
+  EXPECT_EQ(k.runs(), 0);
+  int leave_rc = -999;
+  t.Run([&] { leave_rc = wt_thread_leave(); });
+  EXPECT_EQ(leave_rc, 0);
+  EXPECT_EQ(k.ran.load(), 0);
+  EXPECT_EQ(k.canceled.load(), 1);
+  EXPECT_TRUE(pthread_equal(k.on.load(), t.thread()));
+  EXPECT_EQ(CStats().continuations_canceled, s0.continuations_canceled + 1);
+  EXPECT_EQ(CStats().live, s0.live);
+}
+
+// The continuation's reference is held until its cancel returned: `c` is usable during the cancel
+// even when every other reference is gone (ASan: no use after free).
+TEST(Completion, CancelRunsWhileItsReferenceStillHoldsTheCompletion) {
+  wt_completion_stats s0 = CStats();
+  struct K {
+    wt_completion *c;
+    int seen = -999;
+    uint64_t live_during = 0;
+  } k;
+  k.c = Make();
+  {
+    Thread t([&] {
+      ASSERT_EQ(wt_completion_then(k.c, WT_THREAD_NONE, [](wt_completion *, void *) { FAIL() << "fn must not run"; },
+                                   [](void *p) {
+                                     K *k = static_cast<K *>(p);
+                                     k->seen = wt_completion_result_get(k->c, nullptr, nullptr);
+                                     k->live_during = CStats().live;
+                                   },
+                                   &k),
+                0);
+      wt_completion_release(k.c);  // the creator's reference: only the continuation's is left
+    });  // exits: the cancel runs, then the last reference goes
+  }
+  EXPECT_EQ(k.seen, WT_COMPLETION_PENDING);
+  EXPECT_EQ(k.live_during, s0.live + 1);
+  EXPECT_EQ(CStats().live, s0.live);
+  EXPECT_EQ(CStats().canceled, s0.canceled + 1) << "pending at its last release: canceled";
+}
+
+// The header: "a continuation registered for another thread ... whose thread is gone when the
+// completion settles: its cancel function runs on the thread that settles or frees c", and "the last
+// reference of a completion nobody settled is released: it is canceled first (its continuations ...
+// see WT_ECANCELED)". But a continuation holds a reference on `c` until it ran, so a completion
+// nobody settles is never freed while it has one: the registering side's release below leaves it
+// alive forever (and the cancel never runs). Disabled: documents the contract gap (see the report).
+TEST(Completion, DISABLED_ReleasedCompletionWithAContinuationForAGoneThreadIsFreed) {
+  wt_completion_stats s0 = CStats();
+  wt_completion *c = Make();
+  Cont k;
+  {
+    Idle t;
+    ASSERT_EQ(wt_completion_then(c, t.id(), ContFn, ContCancel, &k), 0);
+  }  // t left
+  wt_completion_release(c);  // nobody will settle it
+  EXPECT_EQ(k.canceled.load(), 1) << "its cancel runs on the thread that frees c";
+  EXPECT_EQ(CStats().live, s0.live) << "leaked: the continuation's reference keeps it";
 }
 
 TEST(Completion, ContinuationCancelMayBeNull) {
@@ -1422,6 +1503,109 @@ TEST(Completion, StatsCountEachOutcome) {
   EXPECT_EQ(CStats().live, s0.live);
   EXPECT_EQ(CStats().freed - s0.freed, 5u);
 }
+
+// A snapshot taken while other threads create and free completions: live never goes below zero
+// (created and freed are read apart, so the order of the two loads matters).
+TEST(Completion, StatsLiveIsConsistentWhileOthersChurn) {
+  wt_completion_stats s0 = CStats();
+  std::atomic<bool> stop{false};
+  Thread churn([&] {
+    while (!stop.load()) {
+      wt_completion *c = Make();
+      wt_completion_release(c);
+    }
+  });
+  const int n = WT_TEST_SCALE(200000, 20000);
+  uint64_t worst = 0;
+  for (int i = 0; i < n; i++) {
+    wt_completion_stats s = CStats();
+    if (s.live > worst) worst = s.live;
+  }
+  stop = true;
+  churn.Join();
+  EXPECT_LE(worst, s0.live + 1) << "live = created - freed read out of order: " << worst;
+}
+
+// wt_await_sync's timeout racing the target's settle: every return follows the contract (ETIMEDOUT:
+// *out NULL and `c` canceled; 0: the value and *out).
+TEST(Completion, AwaitSyncTimeoutRacingTheSettle) {
+  Server s;
+  wt_completion_stats s0 = CStats();
+  const int n = kRaceIters;
+  int timeouts = 0, ok = 0, bad = 0;
+  std::string first;
+  for (int i = 0; i < n; i++) {
+    wt_completion *out = nullptr;
+    int r = wt_await_sync(s.id(), [](wt_completion *c, void *p) {
+      for (int y = 0; y < *static_cast<int *>(p) % 4; y++) sched_yield();
+      wt_value v = U64(42);
+      wt_completion_resolve(c, &v);
+      return 0;
+    }, &i, 0, &out);
+    wt_value v{};
+    if (r == WT_ETIMEDOUT && out == nullptr) {
+      timeouts++;
+    } else if (r == 0 && out && wt_completion_result_get(out, nullptr, &v) == 0 && v.u64 == 42) {
+      ok++;
+    } else if (bad++ == 0) {
+      first = "iteration " + std::to_string(i) + ": rc " + std::to_string(r) + " out " + (out ? "set" : "NULL") +
+              (out ? " outcome " + std::to_string(wt_completion_result_get(out, nullptr, nullptr)) : "");
+    }
+    if (out) wt_completion_release(out);
+  }
+  EXPECT_EQ(bad, 0) << first;
+  s.Stop();
+  EXPECT_EQ(CStats().live, s0.live);
+  std::printf("[ race ] await_sync: %d timed out, %d resolved\n", timeouts, ok);
+}
+
+#ifndef __EMSCRIPTEN__
+TEST(Completion, EFULL_WhenTheCallingThreadCannotJoin) {
+  // Fill every free registry slot with parked threads; a thread that has not joined then gets WT_EFULL
+  // from every call that must join it.
+  Server target;
+  wt_completion *c = Make();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<int> joined{0}, full{0};
+  std::vector<std::unique_ptr<Thread>> ts;
+  for (int i = 0; i < wt__proxying_max_threads() + 1 && full.load() == 0; i++) {
+    ts.emplace_back(new Thread([&] {
+      int r = wt_thread_join(nullptr);
+      (r == WT_EFULL ? full : joined)++;
+      std::unique_lock<std::mutex> l(mu);
+      cv.wait(l, [&] { return release; });
+    }, 64 << 10));
+    ASSERT_TRUE(WaitFor([&] { return joined.load() + full.load() == int(ts.size()); }));
+  }
+  ASSERT_GE(full.load(), 1);
+  struct R {
+    int then = -999, bind = -999, wait = -999, await = -999;
+  } r;
+  Thread outsider([&] {
+    Cont k;
+    r.then = wt_completion_then(c, WT_THREAD_NONE, ContFn, ContCancel, &k);
+    r.bind = wt_completion_bind(c, WT_THREAD_NONE);
+    r.wait = wt_completion_wait(c, 0);
+    r.await = wt_await_sync(target.id(), [](wt_completion *c, void *) { return wt_completion_resolve(c, nullptr); },
+                            nullptr, kHang, nullptr);
+  });
+  outsider.Join();
+  {
+    std::lock_guard<std::mutex> l(mu);
+    release = true;
+  }
+  cv.notify_all();
+  ts.clear();
+  EXPECT_EQ(r.then, WT_EFULL);
+  EXPECT_EQ(r.bind, WT_EFULL);
+  EXPECT_EQ(r.wait, WT_EFULL);
+  EXPECT_EQ(r.await, WT_EFULL);
+  EXPECT_EQ(wt_completion_result_get(c, nullptr, nullptr), WT_COMPLETION_PENDING);
+  wt_completion_release(c);
+}
+#endif
 
 // ------------------------------------------------------------------ waiter timeouts
 
