@@ -22,11 +22,15 @@
  * instructions until the dispatcher marks it FAILED and runs the cancel itself. A node for another
  * thread whose send fails runs its cancel on the dispatching thread.
  *
- * References. A node holds a reference on its completion while it is live (WAITING, CLAIMED, sent),
- * dropped when its continuation or cancel returned or it was canceled; the node's own memory is
- * counted by `nrefs`: the completion's stack, the owner list, the mailbox record. Canceled nodes
- * stay on the stack (other threads may be walking it) until the completion settles, is freed, or a
- * waiter prunes the stack after many timeouts (so a wait loop with short timeouts does not grow it).
+ * References. A waiting node does not keep its completion alive: when the last reference goes while
+ * the completion is pending, nobody can settle it any more, so it is canceled and its continuations
+ * run with WT_ECANCELED. The dispatcher (who holds a reference: it is settling) gives each node it
+ * claims a reference for the trip, dropped when the continuation or cancel returned. So a thread that
+ * took a node WAITING -> CANCELED must not touch the completion after that CAS (it may be freed).
+ * The node's own memory is counted by `nrefs`: the completion's stack, the owner list, the mailbox
+ * record. Canceled nodes stay on the stack (other threads may be walking it) until the completion
+ * settles, is freed, or a waiter prunes the stack after many timeouts (so a wait loop with short
+ * timeouts does not grow it).
  *
  * Bindings. wt_completion_bind sets `bound` once (CAS from 0) and puts the completion on the settler
  * thread's bound list (thread-local; from another thread through a prepared record run there, whose
@@ -77,7 +81,7 @@ struct node {
   _Atomic uint32_t nrefs;
   uint32_t linked;            /* on the registering thread's list */
   uint64_t where;             /* thread bits the continuation runs on */
-  wt_completion *c;           /* referenced while live */
+  wt_completion *c;           /* set, with a reference, by the dispatcher that claimed it */
   wt_completion_fn fn;        /* NULL: a waiter's node */
   wt_cancel_fn cancel;
   void *arg;
@@ -217,10 +221,13 @@ static void node_cancel_here(node *n) {
   }
 }
 
-/* Dispatcher (any thread): sends one node taken off a sealed stack; drops the stack's reference. */
-static void dispatch_one(node *n) {
+/* Dispatcher (any thread, holding a reference on `c`): sends one node taken off a sealed stack; drops
+ * the stack's reference. */
+static void dispatch_one(wt_completion *c, node *n) {
   uint32_t st = N_WAITING;
   if (atomic_compare_exchange_strong(&n->state, &st, N_CLAIMED)) {
+    wt_completion_retain(c); /* the node's, for the trip */
+    n->c = c;
     atomic_fetch_add(&n->nrefs, 1); /* the record's */
     wt__prepared *rec = n->rec;
     if (wt__proxying_send_prepared((wt_thread){n->where}, rec) == 0) {
@@ -252,7 +259,7 @@ static void dispatch(wt_completion *c) {
   }
   while (fifo) {
     node *next = fifo->next;
-    dispatch_one(fifo);
+    dispatch_one(c, fifo);
     fifo = next;
   }
 }
@@ -262,7 +269,7 @@ static void push_node(wt_completion *c, node *n) {
   node *h = atomic_load(&c->conts);
   do {
     if (h == SEALED) {
-      dispatch_one(n);
+      dispatch_one(c, n);
       return;
     }
     n->next = h;
@@ -297,7 +304,7 @@ static void prune(wt_completion *c) {
     if (cur == SEALED) {
       while (keep) {
         node *next = keep->next;
-        dispatch_one(keep);
+        dispatch_one(c, keep);
         keep = next;
       }
       return;
@@ -319,10 +326,6 @@ static int make_node(wt_completion *c, uint64_t where, wt_completion_fn fn, wt_c
   n->fn = fn;
   n->cancel = cancel;
   n->arg = arg;
-  if (fn) { /* a waiter's node needs no reference: its waiter holds one while it waits */
-    wt_completion_retain(c);
-    n->c = c;
-  }
   atomic_init(&n->nrefs, 1); /* the stack's */
   if (where == wt_thread_self().bits) {
     atomic_fetch_add(&n->nrefs, 1);
@@ -678,8 +681,8 @@ static void on_leave(uint32_t slot_index, uint32_t gen) {
     uint32_t st = atomic_load(&n->state);
     if (st == N_WAITING) {
       if (!atomic_compare_exchange_strong(&n->state, &st, N_CANCELED)) continue;
-      if (n->c) atomic_fetch_add(&n->c->canceled_nodes, 1);
-      node_cancel_here(n);
+      /* From here the completion may be freed by another thread: do not touch it. */
+      node_cancel_here(n); /* n->c is NULL: only the user's cancel */
       tl_unlink(n);
       continue;
     }

@@ -22,8 +22,8 @@
  *     before its mailbox ran the continuation: its cancel function runs on that thread as it leaves;
  *   - a continuation registered for another thread (the I/O thread, say) whose thread is gone when
  *     the completion settles: its cancel function runs on the settling thread;
- *   - the last reference of a completion nobody settled is released: it is canceled first (its
- *     continuations and waiters see WT_ECANCELED), then freed.
+ *   - the last reference of a completion nobody settled is released (nobody can settle it any
+ *     more): it is canceled (its continuations run with WT_ECANCELED), then freed once they ran.
  *
  * Costs. Settling takes no lock, never blocks and allocates nothing (except a resolve that copies a
  * bytes or string value): a GC finalizer may cancel. Each continuation costs one allocation when it is
@@ -32,8 +32,9 @@
  * thread it is the router's one wake-up per batch.
  *
  * Reference counting: wt_completion_create returns one reference; every wt_completion_retain needs a
- * wt_completion_release. A registered continuation, a waiter and a binding hold their own references
- * while they need the completion. The value (its bytes) lives as long as the completion.
+ * wt_completion_release. A waiter and a binding hold their own references while they need the
+ * completion; a continuation does not keep it alive (it gets one while it runs). The value (its
+ * bytes) lives as long as the completion.
  *
  * Errors: WT_EALREADY (settled already / bound already), WT_EDEADLK (a wait that only this thread's
  * own event loop could end), WT_EWOULDBLOCK (a wait on the UI thread or the I/O thread), WT_ETIMEDOUT,
@@ -92,9 +93,10 @@ int wt_completion_create(wt_completion **out);
 /* Takes one more reference. Any thread; lock-free. `c` must be live (asserts). */
 void wt_completion_retain(wt_completion *c);
 
-/* Drops one reference; the last one frees `c` — canceling it first when it never settled (WT_ECANCELED
- * for its continuations; no waiter can exist then, as waiters hold references). Any thread; never
- * blocks; lock-free. NULL is ignored. */
+/* Drops one reference; the last one frees `c` — canceling it first when it never settled (its
+ * continuations then run with WT_ECANCELED, and `c` is freed after the last of them returned; no
+ * waiter can exist then, as waiters hold references). Any thread; never blocks; lock-free. NULL is
+ * ignored. */
 void wt_completion_release(wt_completion *c);
 
 /* ------------------------------------------------------------------ settling (exactly once) */
@@ -138,8 +140,9 @@ int wt_completion_result_get(const wt_completion *c, wt_result *res, wt_value *v
  *   - cancel(arg) instead when `where` leaves before fn ran: on `where` as it leaves when it is the
  *     registering thread or `c` had settled already; otherwise (the continuation was waiting for `c`
  *     and `where` was another thread) on the thread that settles or frees `c`.
- * Any thread; allocates one record (so delivery never fails for memory or mailbox room); holds a
- * reference on `c` until fn or cancel returned. Returns 0 (fn or cancel will run), WT_EINVAL (c or fn
+ * Any thread; allocates one record (so delivery never fails for memory or mailbox room). It does not
+ * keep `c` alive: if the last reference goes while `c` is pending, `c` is canceled and fn runs (with
+ * WT_ECANCELED); `c` is valid during fn. Returns 0 (fn or cancel will run), WT_EINVAL (c or fn
  * NULL), WT_ENOMEM, WT_ESTALE / WT_ENOENT (`where` gone / never joined), WT_EFULL (could not join);
  * on error neither runs. */
 int wt_completion_then(wt_completion *c, wt_thread where, wt_completion_fn fn, wt_cancel_fn cancel,
