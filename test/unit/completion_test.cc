@@ -158,6 +158,14 @@ class Idle {
   Thread th_;  // last
 };
 
+// A short busy delay that varies with the iteration (and differs per racer: salt), so that the
+// racers' relative timing sweeps across the window instead of the barrier's last arriver always
+// going first.
+inline void Jitter(int i, uint32_t salt) {
+  uint32_t n = ((uint32_t(i) * 2654435761u + salt * 40503u) >> 7) % 96;
+  for (volatile uint32_t k = 0; k < n * 4; k = k + 1) {}
+}
+
 // Lines up racing threads: each Arrive() returns once all n arrived. It spins a little (so racers
 // that arrive close together leave together), then sleeps (so threads waiting through another's long
 // setup do not eat the 2 cores). Aborts after the hang deadline.
@@ -243,9 +251,9 @@ TEST(Completion, LastReleaseOfAPendingCompletionCancelsIt) {
   EXPECT_EQ(CStats().canceled, s0.canceled + 2);
 }
 
-TEST(Completion, ReleaseOnAnotherThreadOfACompletionAContinuationHolds) {
-  // A registered continuation holds its own reference: the creator's release does not free it, the
-  // continuation still sees the outcome and `c` is valid during it.
+TEST(Completion, SettledCompletionLivesUntilItsContinuationRan) {
+  // Once settled, a continuation on its way holds a reference: the last user reference going does not
+  // free `c`; the continuation still sees the outcome and `c` is valid during it.
   wt_completion_stats s0 = CStats();
   ASSERT_EQ(wt_thread_join(nullptr), 0);
   wt_completion *c = Make();
@@ -258,7 +266,7 @@ TEST(Completion, ReleaseOnAnotherThreadOfACompletionAContinuationHolds) {
   });
   t.Join();
   wt_completion_release(c);
-  EXPECT_EQ(CStats().live, s0.live + 1) << "the continuation's reference keeps it";
+  EXPECT_EQ(CStats().live, s0.live + 1) << "the delivery's reference keeps it";
   EXPECT_EQ(wt_thread_poll(), 1);
   EXPECT_EQ(k.ran.load(), 1);
   EXPECT_EQ(k.status, 0);
@@ -817,42 +825,57 @@ TEST(Completion, ContinuationForAnotherThreadThatLeavesAfterSettleCancelsThere) 
   EXPECT_EQ(CStats().live, s0.live);
 }
 
-// The continuation's reference is held until its cancel returned: `c` is usable during the cancel
-// even when every other reference is gone (ASan: no use after free).
-TEST(Completion, CancelRunsWhileItsReferenceStillHoldsTheCompletion) {
+// A continuation does not keep its completion alive: the last reference going while it is pending
+// cancels it, the continuation runs with WT_ECANCELED (c valid during it), then `c` is freed.
+TEST(Completion, LastReleaseWithAContinuationWaitingCancelsItAndRunsTheContinuation) {
   wt_completion_stats s0 = CStats();
+  ASSERT_EQ(wt_thread_join(nullptr), 0);
   struct K {
-    wt_completion *c;
-    int seen = -999;
+    int status = -999, ran = 0;
     uint64_t live_during = 0;
   } k;
-  k.c = Make();
-  {
-    Thread t([&] {
-      ASSERT_EQ(wt_completion_then(k.c, WT_THREAD_NONE, [](wt_completion *, void *) { FAIL() << "fn must not run"; },
-                                   [](void *p) {
-                                     K *k = static_cast<K *>(p);
-                                     k->seen = wt_completion_result_get(k->c, nullptr, nullptr);
-                                     k->live_during = CStats().live;
-                                   },
-                                   &k),
-                0);
-      wt_completion_release(k.c);  // the creator's reference: only the continuation's is left
-    });  // exits: the cancel runs, then the last reference goes
-  }
-  EXPECT_EQ(k.seen, WT_COMPLETION_PENDING);
+  wt_completion *c = Make();
+  ASSERT_EQ(wt_completion_then(c, WT_THREAD_NONE, [](wt_completion *c, void *p) {
+    K *k = static_cast<K *>(p);
+    k->status = wt_completion_result_get(c, nullptr, nullptr);  // valid during fn (ASan: no UAF)
+    k->live_during = CStats().live;
+    k->ran++;
+  }, [](void *) { ADD_FAILURE() << "cancel must not run: the thread is live"; }, &k), 0);
+  wt_completion_release(c);  // the only reference: canceled now
+  EXPECT_EQ(CStats().canceled, s0.canceled + 1);
+  EXPECT_EQ(k.ran, 0) << "never inline";
+  EXPECT_EQ(wt_thread_poll(), 1);
+  EXPECT_EQ(k.ran, 1);
+  EXPECT_EQ(k.status, WT_ECANCELED);
   EXPECT_EQ(k.live_during, s0.live + 1);
-  EXPECT_EQ(CStats().live, s0.live);
-  EXPECT_EQ(CStats().canceled, s0.canceled + 1) << "pending at its last release: canceled";
+  EXPECT_EQ(CStats().live, s0.live) << "freed once the continuation returned";
 }
 
-// The header: "a continuation registered for another thread ... whose thread is gone when the
-// completion settles: its cancel function runs on the thread that settles or frees c", and "the last
-// reference of a completion nobody settled is released: it is canceled first (its continuations ...
-// see WT_ECANCELED)". But a continuation holds a reference on `c` until it ran, so a completion
-// nobody settles is never freed while it has one: the registering side's release below leaves it
-// alive forever (and the cancel never runs). Disabled: documents the contract gap (see the report).
-TEST(Completion, DISABLED_ReleasedCompletionWithAContinuationForAGoneThreadIsFreed) {
+// The same, when the continuation's thread exits before running it: its cancel runs there, on a
+// completion that only the record's trip reference holds.
+TEST(Completion, LastReleaseThenTheContinuationThreadExits) {
+  wt_completion_stats s0 = CStats();
+  Cont k;
+  pthread_t tid{};
+  {
+    Thread t([&] {
+      tid = pthread_self();
+      wt_completion *c = Make();
+      ASSERT_EQ(wt_completion_then(c, WT_THREAD_NONE, ContFn, ContCancel, &k), 0);
+      wt_completion_release(c);  // canceled: the record is in this thread's mailbox
+      EXPECT_EQ(CStats().live, s0.live + 1);
+    });  // exits without serving
+  }
+  EXPECT_EQ(k.ran.load(), 0);
+  EXPECT_EQ(k.canceled.load(), 1);
+  EXPECT_TRUE(pthread_equal(k.on.load(), tid));
+  EXPECT_EQ(CStats().live, s0.live);
+  EXPECT_EQ(CStats().canceled, s0.canceled + 1);
+}
+
+// "a continuation registered for another thread whose thread is gone ...: its cancel function runs on
+// the thread that settles or frees c": here nobody settles it, and the last release frees it.
+TEST(Completion, ReleasedCompletionWithAContinuationForAGoneThreadIsFreed) {
   wt_completion_stats s0 = CStats();
   wt_completion *c = Make();
   Cont k;
@@ -860,9 +883,13 @@ TEST(Completion, DISABLED_ReleasedCompletionWithAContinuationForAGoneThreadIsFre
     Idle t;
     ASSERT_EQ(wt_completion_then(c, t.id(), ContFn, ContCancel, &k), 0);
   }  // t left
+  EXPECT_EQ(k.runs(), 0);
   wt_completion_release(c);  // nobody will settle it
+  EXPECT_EQ(k.ran.load(), 0);
   EXPECT_EQ(k.canceled.load(), 1) << "its cancel runs on the thread that frees c";
-  EXPECT_EQ(CStats().live, s0.live) << "leaked: the continuation's reference keeps it";
+  EXPECT_TRUE(pthread_equal(k.on.load(), pthread_self()));
+  EXPECT_EQ(CStats().live, s0.live);
+  EXPECT_EQ(CStats().canceled, s0.canceled + 1);
 }
 
 TEST(Completion, ContinuationCancelMayBeNull) {
@@ -1497,39 +1524,55 @@ TEST(Completion, StatsCountEachOutcome) {
 TEST(Completion, StatsLiveIsConsistentWhileOthersChurn) {
   wt_completion_stats s0 = CStats();
   std::atomic<bool> stop{false};
+  std::atomic<long> cycles{0};
   Thread churn([&] {
-    while (!stop.load()) {
+    while (!stop.load(std::memory_order_relaxed)) {
       wt_completion *c = Make();
       wt_completion_release(c);
+      cycles.fetch_add(1, std::memory_order_relaxed);
     }
   });
-  const int n = WT_TEST_SCALE(200000, 20000);
+  ASSERT_TRUE(WaitFor([&] { return cycles.load() > 0; }));
+  // Read while the other thread churns: until it did enough cycles (or a bad read, or 3 s).
+  const long want = WT_TEST_SCALE(1000000, 20000);
   uint64_t worst = 0;
-  for (int i = 0; i < n; i++) {
+  long reads = 0;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (cycles.load() < want && worst <= s0.live + 1 && (reads & 1023 || std::chrono::steady_clock::now() < until)) {
     wt_completion_stats s = CStats();
     if (s.live > worst) worst = s.live;
+    reads++;
   }
   stop = true;
   churn.Join();
-  EXPECT_LE(worst, s0.live + 1) << "live = created - freed read out of order: " << worst;
+  EXPECT_LE(worst, s0.live + 1) << "live = created - freed read out of order: " << worst << " (" << reads
+                                << " reads, " << cycles.load() << " cycles)";
 }
 
 // wt_await_sync's timeout racing the target's settle: every return follows the contract (ETIMEDOUT:
 // *out NULL and `c` canceled; 0: the value and *out).
 TEST(Completion, AwaitSyncTimeoutRacingTheSettle) {
+  // The caller waits 0 ms; start settles at t0 + a delay that sweeps 0..16 us across the iterations
+  // (t0: when the caller called), so the settles land around the moment the caller's wait gives up.
+  struct Shot {
+    std::chrono::steady_clock::time_point at;
+  };
+  const int n = kRaceIters;
+  std::vector<Shot> shots(n);  // outlives every start (the server is stopped first)
   Server s;
   wt_completion_stats s0 = CStats();
-  const int n = kRaceIters;
   int timeouts = 0, ok = 0, bad = 0;
   std::string first;
   for (int i = 0; i < n; i++) {
+    shots[i].at = std::chrono::steady_clock::now() + std::chrono::nanoseconds(250 * (i % 64));
     wt_completion *out = nullptr;
     int r = wt_await_sync(s.id(), [](wt_completion *c, void *p) {
-      for (intptr_t y = 0; y < reinterpret_cast<intptr_t>(p) % 4; y++) sched_yield();
+      auto at = static_cast<Shot *>(p)->at;
+      while (std::chrono::steady_clock::now() < at) {}
       wt_value v = U64(42);
       wt_completion_resolve(c, &v);
       return 0;
-    }, reinterpret_cast<void *>(intptr_t(i)), 0, &out);  // start may run after the timeout: no pointer to i
+    }, &shots[i], 0, &out);
     wt_value v{};
     if (r == WT_ETIMEDOUT && out == nullptr) {
       timeouts++;
@@ -1541,7 +1584,7 @@ TEST(Completion, AwaitSyncTimeoutRacingTheSettle) {
     }
     if (out) wt_completion_release(out);
   }
-  EXPECT_EQ(bad, 0) << first;
+  EXPECT_EQ(bad, 0) << first << " (" << bad << " bad of " << n << ")";
   s.Stop();
   EXPECT_EQ(CStats().live, s0.live);
   std::printf("[ race ] await_sync: %d timed out, %d resolved\n", timeouts, ok);
@@ -1685,18 +1728,23 @@ TEST(Completion, RaceResolveVsCancel) {
   Barrier go(3), done(3);
   wt_completion *cur = nullptr;
   int rres = 0, rcan = 0;
+  std::atomic<int> loser_pending{0};
   Thread resolver([&] {
     for (int i = 0; i < n; i++) {
       go.Arrive();
       wt_value v = U64(i);
+      Jitter(i, 1);
       rres = wt_completion_resolve(cur, &v);
+      if (rres == WT_EALREADY && wt_completion_result_get(cur, nullptr, nullptr) == WT_COMPLETION_PENDING) loser_pending++;
       done.Arrive();
     }
   });
   Thread canceler([&] {
     for (int i = 0; i < n; i++) {
       go.Arrive();
+      Jitter(i, 2);
       rcan = wt_completion_cancel(cur);
+      if (rcan == WT_EALREADY && wt_completion_result_get(cur, nullptr, nullptr) == WT_COMPLETION_PENDING) loser_pending++;
       done.Arrive();
     }
   });
@@ -1730,7 +1778,8 @@ TEST(Completion, RaceResolveVsCancel) {
   EXPECT_EQ(s1.refused - s0.refused, uint64_t(n));
   EXPECT_EQ(s1.continuations_run - s0.continuations_run, uint64_t(n));
   EXPECT_EQ(s1.continuations_canceled - s0.continuations_canceled, 0u);
-  std::printf("[ race ] resolve won %d of %d\n", resolved, n);
+  std::printf("[ race ] resolve won %d of %d; a loser read PENDING after WT_EALREADY %d times\n", resolved, n,
+              loser_pending.load());
 }
 
 // (b) resolve vs the bound thread's exit, with a third thread blocked in wt_completion_wait.
@@ -1747,6 +1796,7 @@ TEST(Completion, RaceResolveVsBoundThreadExit) {
       go.Arrive();
       wt_value v = U64(i);
       if (i % 3 == 1) sched_yield();
+      Jitter(i, 3);
       rres = wt_completion_resolve(cur, &v);
       done.Arrive();
     }
@@ -1762,7 +1812,7 @@ TEST(Completion, RaceResolveVsBoundThreadExit) {
     }
   });
   while (waiter_id.load() == 0) sched_yield();
-  int bad = 0, resolved = 0;
+  int bad = 0, resolved = 0, held = 0, held_first = -1;
   std::string first;
   for (int i = 0; i < n; i++) {
     cur = Make();
@@ -1781,6 +1831,7 @@ TEST(Completion, RaceResolveVsBoundThreadExit) {
       }
       go.Arrive();
       if (i % 3 == 2) sched_yield();
+      Jitter(i, 4);
       if (i % 4 == 3) wt_thread_poll();
     }));  // returns: leaves at exit, canceling `cur` if it is pending
     if (from_here) {
@@ -1804,10 +1855,14 @@ TEST(Completion, RaceResolveVsBoundThreadExit) {
               std::to_string(probe) + " resolve " + std::to_string(rres) + " outcome " + std::to_string(out) +
               " wait " + std::to_string(wrc);
     wt_completion_release(cur);
+    // Everyone is done with `cur` (the owner exited, the resolver and the waiter returned): nothing may
+    // keep it alive — not the waiter's wake-up record still queued to the waiter (it serves only in
+    // its next wait).
+    if (CStats().live != s0.live && held++ == 0) held_first = i;
   }
   EXPECT_EQ(bad, 0) << first;
+  EXPECT_EQ(held, 0) << "iterations whose completion outlived every reference (first: " << held_first << ")";
   wt_completion_stats s1 = CStats();
-  EXPECT_EQ(s1.live, s0.live);
   EXPECT_EQ(s1.resolved - s0.resolved, uint64_t(resolved));
   EXPECT_EQ(s1.canceled - s0.canceled, uint64_t(n - resolved));
   std::printf("[ race ] resolve won %d of %d\n", resolved, n);
@@ -1824,6 +1879,7 @@ TEST(Completion, RaceCancelVsContinuationThreadExit) {
     for (int i = 0; i < n; i++) {
       go.Arrive();
       if (i % 3 == 1) sched_yield();
+      Jitter(i, 5);
       rcan = wt_completion_cancel(cur);
       done.Arrive();
     }
@@ -1837,6 +1893,7 @@ TEST(Completion, RaceCancelVsContinuationThreadExit) {
     std::unique_ptr<Thread> w(new Thread([&] {
       trc = wt_completion_then(cur, WT_THREAD_NONE, ContFn, ContCancel, &k);  // joins
       go.Arrive();
+      Jitter(i, 6);
       if (i & 1) {  // the continuation may run here, if the cancel came first
         for (int y = 0; y < i % 7; y++) sched_yield();
         wt_thread_poll();
@@ -1878,6 +1935,7 @@ TEST(Completion, RaceContinuationVsItsThreadLeaving) {
       ready.Arrive();
       trc = wt_completion_then(cur, WT_THREAD_NONE, ContFn, ContCancel, k);  // joins (a new generation)
       go.Arrive();
+      Jitter(i, 7);
       if (i & 1) wt_thread_poll();
       lrc = wt_thread_leave();
       done.Arrive();
@@ -1888,6 +1946,7 @@ TEST(Completion, RaceContinuationVsItsThreadLeaving) {
       ready.Arrive();
       go.Arrive();
       if (i % 3 == 1) sched_yield();
+      Jitter(i, 8);
       wt_value v = U64(i);
       rres = wt_completion_resolve(cur, &v);
       done.Arrive();
