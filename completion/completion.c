@@ -597,6 +597,7 @@ int wt_completion_wait(wt_completion *c, int timeout_ms) {
 typedef struct start_ctx {
   wt_completion *c;
   wt_async_start_fn start;
+  wt_cancel_fn drop; /* runs instead of start when start never runs (may be NULL) */
   void *arg;
 } start_ctx;
 
@@ -619,39 +620,59 @@ static void start_drop(void *p) { /* the target left before running it */
   start_ctx *s = p;
   settle_canceled(s->c, "the target thread left before the async work started");
   wt_completion_release(s->c);
+  if (s->drop) s->drop(s->arg);
   free(s);
 }
 
+static int await_sync(wt_thread target, wt_async_start_fn start, wt_cancel_fn drop, void *arg, int timeout_ms,
+                      wt_completion **out);
+
 int wt_await_sync(wt_thread target, wt_async_start_fn start, void *arg, int timeout_ms, wt_completion **out) {
+  return await_sync(target, start, NULL, arg, timeout_ms, out);
+}
+
+/* wt_await_sync whose `arg` is owned by the call: exactly one of start(c, arg) and drop(arg) runs —
+ * drop on the calling thread when nothing was sent (every early return), or on the target as it
+ * leaves before running start. Used by completion/js_exports.c (wt_await_js_sync), whose start reads
+ * a heap copy of its strings that may outlive a timed-out caller. */
+int wt__await_sync_drop(wt_thread target, wt_async_start_fn start, wt_cancel_fn drop, void *arg, int timeout_ms,
+                        wt_completion **out) {
+  if (!start || !drop) return WT_EINVAL; /* drop NULL: the caller keeps arg (nothing ran) */
+  return await_sync(target, start, drop, arg, timeout_ms, out);
+}
+
+static int await_sync(wt_thread target, wt_async_start_fn start, wt_cancel_fn drop, void *arg, int timeout_ms,
+                      wt_completion **out) {
+  int r = 0;
   if (out) *out = NULL;
   if (!start) return WT_EINVAL;
+#define AWAIT_RETURN(v) do { r = (v); goto unsent; } while (0)
   if (target.bits == 0) target = wt_thread_ui();
-  if (target.bits == 0) return WT_ENOENT;
-  if (wt_thread_is_ui()) return WT_EWOULDBLOCK;
+  if (target.bits == 0) AWAIT_RETURN(WT_ENOENT);
+  if (wt_thread_is_ui()) AWAIT_RETURN(WT_EWOULDBLOCK);
   wt_thread self;
-  int r = wt_thread_join(&self);
-  if (r) return r;
-  if (wt__proxying_self_flags() & WT__TF_NOBLOCK) return WT_EWOULDBLOCK;
-  if (target.bits == self.bits) return WT_EDEADLK;
-  if ((r = wt_thread_check(target)) != 0) return r;
+  if ((r = wt_thread_join(&self)) != 0) AWAIT_RETURN(r);
+  if (wt__proxying_self_flags() & WT__TF_NOBLOCK) AWAIT_RETURN(WT_EWOULDBLOCK);
+  if (target.bits == self.bits) AWAIT_RETURN(WT_EDEADLK);
+  if ((r = wt_thread_check(target)) != 0) AWAIT_RETURN(r);
   wt_completion *c;
-  if ((r = wt_completion_create(&c)) != 0) return r;
+  if ((r = wt_completion_create(&c)) != 0) AWAIT_RETURN(r);
   start_ctx *s = malloc(sizeof *s);
   wt__prepared *rec = NULL;
   if (!s || wt__proxying_prepare(start_run, start_drop, s, &rec) != 0) {
     free(s);
     wt_completion_release(c);
-    return WT_ENOMEM;
+    AWAIT_RETURN(WT_ENOMEM);
   }
   atomic_store(&c->bound, target.bits);
   wt_completion_retain(c); /* the record's */
-  *s = (start_ctx){c, start, arg};
+  *s = (start_ctx){c, start, drop, arg};
   if ((r = wt__proxying_send_prepared(target, rec)) != 0) {
     wt__proxying_discard_prepared(rec);
     free(s);
     wt_completion_release(c);
     wt_completion_release(c);
-    return r;
+    AWAIT_RETURN(r);
   }
   r = wt_completion_wait(c, timeout_ms);
   if (wt_completion_result_get(c, NULL, NULL) == WT_COMPLETION_PENDING && wt_completion_cancel(c) == 0) {
@@ -665,6 +686,10 @@ int wt_await_sync(wt_thread target, wt_async_start_fn start, void *arg, int time
   if (out) *out = c;
   else wt_completion_release(c);
   return r;
+unsent: /* nothing was sent: start never runs */
+  if (drop) drop(arg);
+  return r;
+#undef AWAIT_RETURN
 }
 
 /* ------------------------------------------------------------------ leaving */
@@ -718,3 +743,10 @@ void wt_completion_stats_get(wt_completion_stats *out) {
   out->continuations_canceled = atomic_load(&st_cont_canceled);
   out->live = out->created - out->freed;
 }
+
+#ifdef __EMSCRIPTEN__
+/* Links completion/js_exports.c (and with it the JS side, `wtCompletion`) into every program that uses
+ * completions, so JS (EM_ASM, the page) can bridge Promises without naming a C entry. */
+extern uint64_t wt__js_completion_self(void);
+__attribute__((used)) static uint64_t (*const keep_js_exports)(void) = wt__js_completion_self;
+#endif

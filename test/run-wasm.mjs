@@ -11,9 +11,11 @@
 // Infinity, as it would from a page or an environment variable.
 // --settle (Chromium; benchmarks) waits MS after the browser starts before loading the page: headless
 // Chromium burns about a second of CPU just after launch, which would otherwise land in start-up timings.
-// Chromium: a static server on 127.0.0.1 (port chosen by the OS) serves the program's folder with
-// COOP/COEP headers; the page must be crossOriginIsolated or the run fails. The page also gets
-// window.__wt_memory() (see memoryProbe) for leak checks.
+// Both environments: a static server on 127.0.0.1 (port chosen by the OS) serves the program's folder
+// with COOP/COEP headers, so a program can fetch its own files over http (node 20's fetch has no
+// file://). Under node its address (ending in '/') is in the WT_TEST_BASE_URL environment variable; in
+// Chromium it is the page's own origin (location.href), and the page must be crossOriginIsolated or
+// the run fails. The page also gets window.__wt_memory() (see memoryProbe) for leak checks.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -49,25 +51,56 @@ function timedOut(extra) {
 }
 
 if (env === 'node') {
-  const childEnv = { ...process.env };
+  await runNode();
+} else {
+  await runChromium();
+}
+
+// Serves the program's folder (and `page` at /, when given) on 127.0.0.1; resolves to the server and
+// its origin. onMissingScript(url): the program asked for a .js/.wasm that does not exist.
+async function serveFolder(page, onMissingScript) {
+  const root = path.dirname(progPath);
+  const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
+                  '.html': 'text/html', '.json': 'application/json', '.data': 'application/octet-stream',
+                  '.txt': 'text/plain; charset=utf-8' };
+  const server = createServer(async (req, res) => {
+    const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp',
+                      'Cross-Origin-Resource-Policy': 'same-origin', 'Cache-Control': 'no-store' };
+    const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (url === '/favicon.ico') { res.writeHead(204, headers); res.end(); return; }
+    if (url === '/' && page) { res.writeHead(200, { ...headers, 'Content-Type': 'text/html' }); res.end(page); return; }
+    const file = path.join(root, path.normalize(url));
+    if (!file.startsWith(root + path.sep)) { res.writeHead(403, headers); res.end(); return; }
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { ...headers, 'Content-Type': types[path.extname(file)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404, headers); res.end('not found');
+      if (/\.(m?js|wasm)$/.test(file)) onMissingScript?.(url);
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+async function runNode() {
+  const { server, origin } = await serveFolder(null, null);
+  const childEnv = { ...process.env, WT_TEST_BASE_URL: origin + '/' };
   if (config) childEnv.WEBTHREADS_CONFIG = config;
   const child = spawn(process.execPath, [progPath, ...progArgs], { stdio: 'inherit', env: childEnv });
   const timer = setTimeout(() => { timedOut(); child.kill('SIGKILL'); process.exitCode = 124; }, timeoutSec * 1000);
   child.on('exit', (code, signal) => {
     clearTimeout(timer);
+    server.close();
     if (process.exitCode === 124) return;
     if (signal) console.error(`run-wasm: ${path.basename(progPath)} killed by ${signal}`);
     process.exitCode = signal ? 1 : code;
   });
-} else {
-  await runChromium();
 }
 
 async function runChromium() {
   const { chromium } = await import('playwright-core');
-  const root = path.dirname(progPath);
-  const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
-                  '.html': 'text/html', '.json': 'application/json', '.data': 'application/octet-stream' };
   const page = `<!doctype html><meta charset="utf-8"><title>webthreads test</title>
 <script>
 var Module = {
@@ -79,26 +112,9 @@ var Module = {
 if (!self.crossOriginIsolated) __wt_done({ error: 'page is not crossOriginIsolated (COOP/COEP headers missing)' });
 </script>
 <script src="${encodeURIComponent(path.basename(progPath))}"></script>`;
-  const server = createServer(async (req, res) => {
-    const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp',
-                      'Cross-Origin-Resource-Policy': 'same-origin', 'Cache-Control': 'no-store' };
-    const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    if (url === '/favicon.ico') { res.writeHead(204, headers); res.end(); return; }
-    if (url === '/') { res.writeHead(200, { ...headers, 'Content-Type': 'text/html' }); res.end(page); return; }
-    const file = path.join(root, path.normalize(url));
-    if (!file.startsWith(root + path.sep)) { res.writeHead(403, headers); res.end(); return; }
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { ...headers, 'Content-Type': types[path.extname(file)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404, headers); res.end('not found');
-      if (/\.(m?js|wasm)$/.test(file)) finish?.({ error: `the page asked for ${url}, which does not exist` });
-    }
-  });
   let finish;
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const origin = `http://127.0.0.1:${server.address().port}`;
+  const { server, origin } = await serveFolder(page, (url) =>
+    finish?.({ error: `the page asked for ${url}, which does not exist` }));
   const browser = await chromium.launch({
     executablePath: process.env.WT_CHROMIUM ?? '/usr/bin/chromium', headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',

@@ -195,6 +195,42 @@ typedef struct wt_completion_stats {
 /* Snapshot of process-wide counters. Any thread; lock-free. `out` must not be NULL (asserts). */
 void wt_completion_stats_get(wt_completion_stats *out);
 
+/* ------------------------------------------------------------------ JS (browser builds)
+ *
+ * JS Promises and completions (js/library_completion.js; full contracts there). On the thread that owns
+ * a Promise (its event loop settles it), from JS, EM_ASM or EM_JS:
+ *   wtCompletion.fromPromise(promise, c) -> 0 or a WT_E code: binds c to this thread and settles c when
+ *       the promise settles. Values: undefined/null -> NONE, number -> F64, bigint / boolean -> U64,
+ *       string -> STRING, ArrayBuffer / TypedArray / DataView -> BYTES (copied), other objects -> HANDLE
+ *       (registered here; the reader owns its managed side: wt_handle_release it once). Rejection ->
+ *       wt_completion_reject(c, reason.code if a WT_E code else WT_ECALL, String(reason)). This thread
+ *       leaving first cancels c; a later settle is a no-op. Takes its own reference.
+ *   wtCompletion.toPromise(c) -> a Promise of this thread, settled by a continuation on this thread:
+ *       NONE -> undefined, U64 -> BigInt, F64 -> number, STRING -> string, BYTES -> Uint8Array (a copy),
+ *       HANDLE -> the object when this thread owns it, else a BigInt; rejection -> an Error with .code =
+ *       status and the message. Rejected with .code WT_ECANCELED when this thread leaves or exits first.
+ *   wtCompletion.define(name, asyncFn): makes asyncFn(arg) runnable on this thread by wt_await_js_sync
+ *       (also Module.webthreads.async[name] on the main runtime thread).
+ */
+
+/* Sync over async JS: runs the async JS function defined as `fn_name` on `target` (WT_THREAD_NONE: the
+ * UI thread — the main runtime thread, also under PROXY_TO_PTHREAD) with `arg` (a C string, copied; NULL:
+ * the function gets null), and blocks until the Promise it returns settles, at most timeout_ms (< 0: no
+ * limit), serving the calling thread's mailbox meanwhile. The function runs from the target's mailbox
+ * (its event loop: the target must return to it for the Promise to settle); its result settles the
+ * completion as wtCompletion.fromPromise does (a synchronous throw rejects it). When it settled, *out (may
+ * be NULL) receives the completion with one reference: read its value (wt_completion_result_get), then
+ * release it. Calling thread: a worker; blocks; allocates one copy of the strings, the completion and two
+ * records (browser builds; the host build does not have it).
+ * Returns the outcome: 0 (resolved), the rejection status (WT_ECALL or the Error's WT code, message in
+ * wt_completion_result_get's wt_result), WT_EINVAL with a message naming `fn_name` when the target has no
+ * such function, WT_ECANCELED (the target left first); or, *out NULL: WT_ETIMEDOUT (the completion is
+ * canceled; the function may still run, its result is then ignored), WT_EWOULDBLOCK (called on the UI
+ * thread or the I/O thread), WT_EDEADLK (target is the calling thread), WT_ESTALE / WT_ENOENT (target
+ * gone / never joined), WT_EINVAL (fn_name NULL or ""), WT_ENOMEM, WT_EFULL, WT_EMAILBOX_FULL, WT_EDEPTH. */
+int wt_await_js_sync(wt_thread target, const char *fn_name, const char *arg, int timeout_ms,
+                     wt_completion **out);
+
 #ifdef __cplusplus
 }
 #endif
