@@ -905,6 +905,66 @@ TEST(Completion, ReleasedCompletionWithAContinuationForAGoneThreadIsFreed) {
   EXPECT_EQ(CStats().canceled, s0.canceled + 1);
 }
 
+// A continuation registered (or a binding made) on a thread while it leaves, after the completion
+// module's leave hook ran — here from an async call's `done`, which the router runs in its last pass,
+// after every hook. then() returning 0 promises fn or cancel runs; bind() returning 0 promises `c`
+// is canceled when that thread leaves; and nothing may be left behind.
+TEST(Completion, RegisteredLateInALeaveStillRunsOrIsRefused) {
+  wt_completion_stats s0 = CStats();
+  Server other;
+  struct L {
+    wt_thread other;
+    wt_completion *c1, *c2, *c3;
+    Cont k2;
+    int k1_canceled = 0, async_rc = -999, then_rc = -999, bind_rc = -999;
+  } l;
+  l.other = other.id();
+  l.c1 = Make();
+  l.c2 = Make();
+  l.c3 = Make();
+  {
+    Thread t([&] {
+      // c1's cancel runs in the completion leave hook; it makes an async call whose `done` the router
+      // runs later in the same leave (WT_ECANCELED); that `done` registers on c2 and binds c3.
+      ASSERT_EQ(wt_completion_then(l.c1, WT_THREAD_NONE, [](wt_completion *, void *) { ADD_FAILURE(); },
+                                   [](void *p) {
+                                     L *l = static_cast<L *>(p);
+                                     l->k1_canceled++;
+                                     l->async_rc = wt_call_async(l->other, [](wt_call *, void *) { return 0; }, l,
+                                                                 [](const wt_result *, void *p) {
+                                                                   L *l = static_cast<L *>(p);
+                                                                   l->then_rc = wt_completion_then(
+                                                                       l->c2, WT_THREAD_NONE, ContFn, ContCancel, &l->k2);
+                                                                   l->bind_rc = wt_completion_bind(l->c3, WT_THREAD_NONE);
+                                                                 },
+                                                                 l);
+                                   },
+                                   &l),
+                0);
+    });  // exits: leaves
+  }
+  EXPECT_EQ(l.k1_canceled, 1);
+  std::printf("[ info ] from the leave: async %d, then %d, bind %d\n", l.async_rc, l.then_rc, l.bind_rc);
+  if (l.bind_rc == 0) {
+    EXPECT_EQ(wt_completion_result_get(l.c3, nullptr, nullptr), WT_ECANCELED) << "bound to a thread that left";
+  } else {
+    EXPECT_EQ(l.bind_rc, WT_ESTALE);
+  }
+  if (l.then_rc == 0) {
+    ASSERT_EQ(wt_completion_resolve(l.c2, nullptr), 0);
+    EXPECT_EQ(l.k2.runs(), 1) << "then returned 0 on the leaving thread: fn or cancel must run";
+  } else {
+    EXPECT_EQ(l.then_rc, WT_ESTALE);
+    EXPECT_EQ(l.k2.runs(), 0);
+  }
+  for (wt_completion *c : {l.c1, l.c2, l.c3}) {
+    wt_completion_cancel(c);
+    wt_completion_release(c);
+  }
+  other.Stop();
+  EXPECT_EQ(CStats().live, s0.live) << "nothing left behind";
+}
+
 TEST(Completion, ContinuationCancelMayBeNull) {
   wt_completion_stats s0 = CStats();
   wt_completion *c = Make();
