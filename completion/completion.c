@@ -401,13 +401,11 @@ static void bind_drop(void *arg) { /* the settler left before the binding reache
 
 int wt_completion_bind(wt_completion *c, wt_thread settler) {
   if (!c) return WT_EINVAL;
-  if (settler.bits == 0) {
-    int r = wt_thread_join(&settler);
-    if (r) return r;
-  } else {
-    int r = wt_thread_check(settler);
-    if (r) return r;
-  }
+  int r0;
+  if (settler.bits == 0 && (r0 = wt_thread_join(&settler)) != 0) return r0;
+  /* Also for the calling thread: while it leaves, a binding made after the leave hook ran would
+   * never cancel `c`. */
+  if ((r0 = wt_thread_check(settler)) != 0) return r0;
   if (atomic_load(&c->state) != C_PENDING) return WT_EALREADY;
   uint64_t none = 0;
   if (!atomic_compare_exchange_strong(&c->bound, &none, settler.bits)) return WT_EALREADY;
@@ -550,11 +548,10 @@ int wt_completion_then(wt_completion *c, wt_thread where, wt_completion_fn fn, w
                        void *arg) {
   if (!c || !fn) return WT_EINVAL;
   int r;
-  if (where.bits == 0) {
-    if ((r = wt_thread_join(&where)) != 0) return r;
-  } else if ((r = wt_thread_check(where)) != 0) {
-    return r;
-  }
+  if (where.bits == 0 && (r = wt_thread_join(&where)) != 0) return r;
+  /* Also for the calling thread: while it leaves it is no longer live (WT_ESTALE), and a node linked
+   * after the leave hook ran would never run nor be canceled. */
+  if ((r = wt_thread_check(where)) != 0) return r;
   node *n;
   if ((r = make_node(c, where.bits, fn, cancel, arg, &n)) != 0) return r;
   push_node(c, n);
