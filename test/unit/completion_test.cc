@@ -1485,6 +1485,7 @@ TEST(Completion, AwaitSyncTargetLeavingGivesECANCELED) {
     EXPECT_EQ(r, WT_ECANCELED);
     if (out && out != reinterpret_cast<wt_completion *>(0x1)) wt_completion_release(out);
   }
+#ifndef __EMSCRIPTEN__  // wt__proxying_wait_notified: the host backend's stand-in for an idle event loop
   // ... and before start ran (the start record's cancel path cancels it).
   {
     std::atomic<int> started{0};
@@ -1508,6 +1509,7 @@ TEST(Completion, AwaitSyncTargetLeavingGivesECANCELED) {
     EXPECT_EQ(started.load(), 0);
     if (out) wt_completion_release(out);
   }
+#endif
   EXPECT_EQ(CStats().live, s0.live);
 }
 
