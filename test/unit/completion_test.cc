@@ -568,6 +568,7 @@ TEST(Completion, SettlingAllocatesNothingButTheValueCopy) {
     wt_completion_release(c);
   }
 }
+#endif
 
 // WT_ENOMEM: nothing is registered or changed (the record allocation fails).
 TEST(Completion, ENOMEM_RegistersNothing) {
@@ -621,7 +622,6 @@ TEST(Completion, ENOMEM_RegistersNothing) {
   wt_completion_release(d);
   EXPECT_EQ(CStats().live, s0.live);
 }
-#endif
 
 // ------------------------------------------------------------------ continuations
 
@@ -1868,7 +1868,7 @@ TEST(Completion, RaceResolveVsCancel) {
 
 // (b) resolve vs the bound thread's exit, with a third thread blocked in wt_completion_wait.
 TEST(Completion, RaceResolveVsBoundThreadExit) {
-  ASSERT_EQ(wt_thread_join(nullptr), 0);
+  DrainSelf();
   wt_completion_stats s0 = CStats();
   const int n = kRaceIters;
   Barrier in(2), go(3), done(3);
@@ -1922,6 +1922,8 @@ TEST(Completion, RaceResolveVsBoundThreadExit) {
       if (!WaitFor([&] { return owner_id.load() != 0; })) abort();
       brc = wt_completion_bind(cur, wt_thread{owner_id.load()});
     }
+    Cont k;  // and a continuation here, which must see the same outcome
+    int trc = wt_completion_then(cur, WT_THREAD_NONE, ContFn, ContCancel, &k);
     in.Arrive();
     // The waiter is inside its wait once a call to it runs (it serves only there).
     int probe = wt_call_sync(wt_thread{waiter_id.load()}, Nop, nullptr, kHang, nullptr);
@@ -1930,14 +1932,17 @@ TEST(Completion, RaceResolveVsBoundThreadExit) {
     done.Arrive();
     wt_value v{};
     int out = wt_completion_result_get(cur, nullptr, &v);
-    bool ok = brc == 0 && probe == 0 &&
+    int polled = wt_thread_poll();
+    bool ok = brc == 0 && probe == 0 && trc == 0 && polled == 1 && k.ran.load() == 1 && k.canceled.load() == 0 &&
+              k.status == out &&
               ((rres == 0 && out == 0 && wrc == 0 && v.u64 == uint64_t(i)) ||
                (rres == WT_EALREADY && out == WT_ECANCELED && wrc == WT_ECANCELED));
     resolved += rres == 0;
     if (!ok && bad++ == 0)
       first = "iteration " + std::to_string(i) + ": bind " + std::to_string(brc) + " probe " +
               std::to_string(probe) + " resolve " + std::to_string(rres) + " outcome " + std::to_string(out) +
-              " wait " + std::to_string(wrc);
+              " wait " + std::to_string(wrc) + " then " + std::to_string(trc) + " polled " + std::to_string(polled) +
+              " fn " + std::to_string(k.ran.load()) + " saw " + std::to_string(k.status);
     wt_completion_release(cur);
     // Everyone is done with `cur` (the owner exited, the resolver and the waiter returned): nothing may
     // keep it alive — not the waiter's wake-up record still queued to the waiter (it serves only in
@@ -1949,6 +1954,8 @@ TEST(Completion, RaceResolveVsBoundThreadExit) {
   wt_completion_stats s1 = CStats();
   EXPECT_EQ(s1.resolved - s0.resolved, uint64_t(resolved));
   EXPECT_EQ(s1.canceled - s0.canceled, uint64_t(n - resolved));
+  EXPECT_EQ(s1.continuations_run - s0.continuations_run, uint64_t(n));
+  EXPECT_EQ(s1.continuations_canceled - s0.continuations_canceled, 0u);
   std::printf("[ race ] resolve won %d of %d\n", resolved, n);
 }
 
