@@ -35,6 +35,8 @@
  */
 #include "webthreads/handles.h"
 
+#include "webthreads/completion.h"
+
 #include "handles/internal.h"
 #include "proxying/internal.h"
 
@@ -210,6 +212,25 @@ static void remark(htable *t, uint32_t idx) {
   if (!(atomic_load(&t->dirty[ci >> 6]) & cbit)) atomic_fetch_or(&t->dirty[ci >> 6], cbit);
 }
 
+/* Owner: the word of a LIVE entry whose generation `egen` ended: retired, or free for reuse. */
+static uint64_t ended_word(htable *t, uint32_t egen) {
+  return egen >= WT__EGEN_MAX ? W(t->gen, egen, E_RETIRED) : W(t->gen, egen + 1, 0);
+}
+
+/* Owner: bookkeeping of an entry whose word was just set to ended_word(t, egen). */
+static void recycle(htable *t, uint32_t idx, hentry *e, uint32_t egen) {
+  if (egen >= WT__EGEN_MAX) {
+    atomic_fetch_add_explicit(&st_retired, 1, memory_order_relaxed);
+  } else {
+    e->next_free = 0;
+    if (t->free_tail) entry_at(t, t->free_tail - 1)->next_free = idx + 1;
+    else t->free_head = idx + 1;
+    t->free_tail = idx + 1;
+  }
+  t->live--;
+  t->freed_unflushed++;
+}
+
 /* Owner: frees a LIVE entry whose both sides let go; `w` is its word now (checked by the caller). */
 static void free_entry(htable *t, uint32_t idx, hentry *e, uint64_t w) {
   uint32_t egen = W_EGEN(w);
@@ -218,18 +239,8 @@ static void free_entry(htable *t, uint32_t idx, hentry *e, uint64_t w) {
   uint32_t js = e->js;
   e->value = NULL;
   e->free_fn = NULL;
-  if (egen >= WT__EGEN_MAX) {
-    atomic_store(&e->word, W(t->gen, egen, E_RETIRED));
-    atomic_fetch_add_explicit(&st_retired, 1, memory_order_relaxed);
-  } else {
-    atomic_store(&e->word, W(t->gen, egen + 1, 0));
-    e->next_free = 0;
-    if (t->free_tail) entry_at(t, t->free_tail - 1)->next_free = idx + 1;
-    else t->free_head = idx + 1;
-    t->free_tail = idx + 1;
-  }
-  t->live--;
-  t->freed_unflushed++;
+  atomic_store(&e->word, ended_word(t, egen));
+  recycle(t, idx, e, egen);
   if (js) wt__handles_backend_drop(idx);
   if (fn) {
     remark(t, idx); /* if fn unwinds, the pass's unscanned rest of this group is found again */
@@ -416,8 +427,11 @@ static void batch_task(uint32_t slot, uint32_t gen) {
   apply_pending(t); /* what they published before the line above */
 }
 
+static void xfer_leave(void);
+
 /* Router leave hook, on the leaving owner: force-dispose whatever it still has. */
 static void on_leave(uint32_t slot, uint32_t gen) {
+  xfer_leave(); /* transfers on their way here: dropped, their completions canceled */
   htable *t = &tables[slot];
   if (!atomic_load(&t->dir) || t->gen != gen) return;
   flush_stats(t); /* a pass a free function unwound out of */
@@ -475,6 +489,175 @@ int wt_handle_release(wt_handle h) {
   return 0;
 }
 
+/* ------------------------------------------------------------------ transfers
+ *
+ * The value travels by postMessage (JS: js/library_handles.js), its record by the router: a prepared
+ * post (allocated by the sender, so delivering it cannot fail; the router runs its cancel path on the
+ * target as it leaves). Both go to the target, in either order, and meet there: the first to arrive
+ * waits for the other (the value in the realm's `arrived` map, the record on the thread's waiting
+ * list); the second registers the value and resolves the completion. A record is therefore always in
+ * exactly one place — the target's mailbox (cancel path), its waiting list (leave hook), or done —
+ * so it is freed exactly once, and a value that lands where no live record can meet it (the UI
+ * thread's relay after the target's Worker went, a realm whose thread exited, a thread of a later
+ * generation) is simply dropped there. */
+
+typedef struct xrec {
+  struct xrec *next; /* on the target's waiting list (target only) */
+  wt_completion *c;  /* the record's reference */
+  uint64_t id;       /* tags the value's message */
+} xrec;
+
+static _Atomic uint64_t st_xfer_sent, st_xfer_received, st_xfer_failed, st_xfer_dropped;
+static _Atomic uint64_t xfer_next_id = 1;
+static _Thread_local xrec *tl_waiting; /* records whose value has not arrived yet */
+static _Thread_local int tl_xfer_seen; /* this thread was the target of a transfer: reset its realm's map */
+
+static int xfer_failed(int r) {
+  atomic_fetch_add_explicit(&st_xfer_failed, 1, memory_order_relaxed);
+  return r;
+}
+
+/* Any thread: a transfer that will not be received. */
+static void xfer_drop(xrec *x) {
+  wt_completion_cancel(x->c);
+  wt_completion_release(x->c);
+  free(x);
+  atomic_fetch_add_explicit(&st_xfer_dropped, 1, memory_order_relaxed);
+}
+
+/* Target: record and value are both here. Registers the value, resolves the completion. */
+static void xfer_complete(xrec *x) {
+  wt_handle h;
+  int r = WT_ECANCELED;
+  if (wt_completion_result_get(x->c, NULL, NULL) == WT_COMPLETION_PENDING)
+    r = wt__handle_register_ex(NULL, NULL, 1, &h);
+  if (r) {
+    wt__handles_backend_xfer_forget(x->id);
+    if (r != WT_ECANCELED) wt_completion_reject(x->c, r, "transfer: the target could not register the value");
+    xfer_drop(x);
+    return;
+  }
+  hbits b = {0};
+  decode(h, &b); /* a handle just issued: always decodes */
+  wt__handles_backend_xfer_place(x->id, b.idx);
+  wt_value v = {.kind = WT_VALUE_HANDLE, .u64 = h.bits};
+  if (wt_completion_resolve(x->c, &v) != 0) { /* canceled by its holder meanwhile: nobody gets h */
+    htable *t = &tables[b.slot];
+    hentry *e = entry_of(&b, NULL);
+    free_entry(t, b.idx, e, atomic_load(&e->word)); /* nobody else knows h: no race on its word */
+    flush_stats(t);
+    xfer_drop(x);
+    return;
+  }
+  wt_completion_release(x->c);
+  free(x);
+  atomic_fetch_add_explicit(&st_xfer_received, 1, memory_order_relaxed);
+}
+
+/* Target: the record arrived (prepared post, through the user-code boundary). */
+static int xfer_arrive_run(wt_call *call, void *arg) {
+  (void)call;
+  xrec *x = arg;
+  tl_xfer_seen = 1;
+  if (wt__handles_backend_xfer_has(x->id)) {
+    xfer_complete(x);
+  } else {
+    x->next = tl_waiting;
+    tl_waiting = x;
+  }
+  return 0;
+}
+
+/* Target (leaving), or the slot's later owner: the record never ran. */
+static void xfer_arrive_cancel(void *arg) { xfer_drop(arg); }
+
+int wt__handles_xfer_arrived(wt_thread to, uint64_t id) {
+  if (!wt_thread_equal(wt_thread_self(), to)) return 0;
+  tl_xfer_seen = 1;
+  for (xrec **pp = &tl_waiting; *pp; pp = &(*pp)->next) {
+    if ((*pp)->id != id) continue;
+    xrec *x = *pp;
+    *pp = x->next;
+    xfer_complete(x);
+    return 1;
+  }
+  return 1; /* its record is still in the mailbox: xfer_arrive_run meets it */
+}
+
+/* Leave hook part (on the leaving thread): records still waiting for their value are dropped, and
+ * values waiting for their record (their record was canceled by the router just before). */
+static void xfer_leave(void) {
+  while (tl_waiting) {
+    xrec *x = tl_waiting;
+    tl_waiting = x->next;
+    xfer_drop(x);
+  }
+  if (tl_xfer_seen) {
+    tl_xfer_seen = 0;
+    wt__handles_backend_xfer_reset();
+  }
+}
+
+/* Owner: the entry of a value that was sent ends now (its old handle is stale). Releases may race
+ * (MANAGED -> PENDING, by CAS): one accepted before counts as applied. */
+static void xfer_detach(htable *t, uint32_t idx, hentry *e) {
+  uint64_t w = atomic_load(&e->word);
+  while (!atomic_compare_exchange_weak(&e->word, &w, ended_word(t, W_EGEN(w)))) {
+  }
+  if (W_FLAGS(w) & E_PENDING) atomic_fetch_add_explicit(&st_applied, 1, memory_order_relaxed);
+  e->value = NULL;
+  e->free_fn = NULL;
+  recycle(t, idx, e, W_EGEN(w));
+  wt__handles_backend_drop(idx);
+  flush_stats(t);
+}
+
+int wt_handle_transfer(wt_handle h, wt_thread to, wt_completion **out) {
+  if (!out) return WT_EINVAL;
+  *out = NULL;
+  if (to.bits == 0) return WT_EINVAL;
+  pthread_once(&init_once, init_module);
+  htable *t;
+  hbits b;
+  hentry *e;
+  uint64_t w;
+  int r = own_entry(h, &t, &b, &e, &w);
+  if (r) return xfer_failed(r);
+  if (wt_thread_equal(to, wt_thread_self())) return xfer_failed(WT_EINVAL);
+  if (!e->js) return xfer_failed(WT_ENOTSUP);
+  r = wt_thread_check(to);
+  if (r) return xfer_failed(r);
+  wt_completion *c;
+  if (wt_completion_create(&c) != 0) return xfer_failed(WT_ENOMEM);
+  xrec *x = calloc(1, sizeof *x);
+  wt__prepared *p = NULL;
+  if (!x || wt__proxying_prepare(xfer_arrive_run, xfer_arrive_cancel, x, &p) != 0) {
+    free(x);
+    wt_completion_release(c);
+    return xfer_failed(WT_ENOMEM);
+  }
+  wt_completion_retain(c); /* the record's */
+  x->c = c;
+  x->id = atomic_fetch_add(&xfer_next_id, 1);
+  r = wt__handles_backend_xfer_post(b.idx, to, x->id);
+  if (r) { /* nothing was sent: the value is still here, h still valid */
+    wt__proxying_discard_prepared(p);
+    wt_completion_release(c);
+    free(x);
+    wt_completion_release(c);
+    return xfer_failed(r);
+  }
+  xfer_detach(t, b.idx, e);
+  atomic_fetch_add_explicit(&st_xfer_sent, 1, memory_order_relaxed);
+  (void)wt_completion_bind(c, to); /* its leave cancels c (so does the record's cancel path) */
+  if (wt__proxying_send_prepared(to, p) != 0) { /* `to` left just now: the value is dropped where it lands */
+    wt__proxying_discard_prepared(p);
+    xfer_drop(x);
+  }
+  *out = c;
+  return 0;
+}
+
 void wt_handles_stats_get(wt_handles_stats *out) {
   assert(out && "wt_handles_stats_get: out must not be NULL");
   out->registered = atomic_load(&st_registered);
@@ -487,6 +670,10 @@ void wt_handles_stats_get(wt_handles_stats *out) {
   out->force_disposed = atomic_load(&st_force_disposed);
   out->retired = atomic_load(&st_retired);
   out->live = atomic_load(&st_live);
+  out->transfers_sent = atomic_load(&st_xfer_sent);
+  out->transfers_received = atomic_load(&st_xfer_received);
+  out->transfers_failed = atomic_load(&st_xfer_failed);
+  out->transfers_dropped = atomic_load(&st_xfer_dropped);
 }
 
 /* Test hooks (handles/internal.h). */

@@ -12,6 +12,12 @@
 //   terminateAllThreads   -> wrapped: stop the service first
 //   threadInitTLS         -> wrapped in Worker realms: the globals snapshot at the realm's first thread,
 //                            the start-time realm reset before each later one
+//   Worker.onmessage      -> wrapped on the UI thread (in loadWasmModuleToWorker): the pool's own
+//                            messages, and other modules' messages (wtPoolOnMessage), are taken before
+//                            emscripten's handler; Worker realms get a second 'message' listener
+//                            beside emscripten's (which ignores messages without a `cmd`), and
+//                            wtPoolPostToUi posts with a transfer list (under node emscripten's
+//                            postMessage drops it)
 // and `_emscripten_thread_mailbox_await` is replaced (link time) by a version that keeps at most one
 // Atomics.waitAsync waiter per Worker realm (see below). A finished thread's Worker goes back to the
 // pool with no message to it (a message per return cost create/join loops ~30% in Chromium): the
@@ -165,6 +171,41 @@ var WtPoolLibrary = {
   $wtPoolKeepGlobals__deps: ['$wtPool'],
   $wtPoolKeepGlobals: (...names) => { wtPool.keepGlobals.push(...names); },
 
+  // Module messages between Workers and the UI thread, with real transfer lists (handles/: transfers).
+  // A message carrying `wtMsg: key` reaches fn(data) — on the UI thread when a Worker realm posted it
+  // with wtPoolPostToUi (before emscripten's handler sees it), in a Worker realm when the UI thread
+  // posted it with wtPoolPostToWorker (emscripten's own handler ignores messages without a `cmd`).
+  // Register in every realm (a postset); one fn per key. fn runs as a task of the realm's event loop;
+  // in a Worker realm it may run between threads (no thread there: it must not call C then).
+  $wtPoolOnMessage__deps: ['$wtPool'],
+  $wtPoolOnMessage: (key, fn) => {
+    wtPool.messageHooks[key] = fn;
+    if (!ENVIRONMENT_IS_PTHREAD || wtPool.workerListening) return;
+    wtPool.workerListening = true;
+    var on = (d) => { var f = d && d.wtMsg !== undefined && wtPool.messageHooks[d.wtMsg]; if (f) f(d); };
+#if ENVIRONMENT_MAY_BE_NODE
+    if (ENVIRONMENT_IS_NODE) { worker_threads['parentPort'].on('message', on); return; }
+#endif
+    self.addEventListener('message', (e) => on(e['data']));
+  },
+  // Worker realm: posts `msg` to the UI thread, moving the objects in `transfer`. Throws what
+  // postMessage throws (DataCloneError, TypeError: nothing was sent then).
+  $wtPoolPostToUi: (msg, transfer) => {
+#if ENVIRONMENT_MAY_BE_NODE
+    if (ENVIRONMENT_IS_NODE) return worker_threads['parentPort'].postMessage(msg, transfer);
+#endif
+    postMessage(msg, transfer);
+  },
+  // UI thread: posts `msg` to the Worker that runs pthread `ptr`, moving the objects in `transfer`.
+  // false when no Worker runs it (nothing sent); throws what postMessage throws.
+  $wtPoolPostToWorker__deps: ['$PThread'],
+  $wtPoolPostToWorker: (ptr, msg, transfer) => {
+    var w = ptr && PThread.pthreads[ptr];
+    if (!w) return false;
+    w.postMessage(msg, transfer);
+    return true;
+  },
+
   $wtPool__deps: ['$PThread', '$terminateWorker', '$cleanupThread', 'wt__js_pool_pop_return', 'wt__js_pool_publish', 'wt__js_pool_resolve',
                   'wt_strerror', 'wt_err_name', '$stackSave', '$stackAlloc', '$stackRestore',
                   '$UTF8ToString', 'wt__js_pool_thread_start', '$spawnThread',
@@ -174,6 +215,8 @@ var WtPoolLibrary = {
   $wtPool: {
     // Settings in force (resolved; see pool.h). Replaced by the JS config object at start-up.
     cfg: { initial: 4, spare: 2, max: 128, idleTimeoutMs: 10000 },
+    messageHooks: {},     // every realm: wtPoolOnMessage, by key
+    workerListening: false,
     realmResetHooks: [],  // Worker realm: wtPoolOnRealmReset
     threadExitHooks: [],  // Worker realm: wtPoolOnThreadExit
     keepGlobals: [],      // Worker realm: wtPoolKeepGlobals
@@ -351,7 +394,13 @@ var WtPoolLibrary = {
       var p = origLoad(w); // sets w.onmessage (node: its 'message' listener calls w.onmessage too)
       // The pool's own messages (no `cmd`) are taken here, before emscripten's handler sees them.
       var onmessage = w.onmessage;
-      w.onmessage = (e) => { if (e['data'] && e['data'].wtDrain) wtPool.drain(); else onmessage(e); };
+      // So are other modules' (wtPoolOnMessage: `wtMsg`).
+      w.onmessage = (e) => {
+        var d = e['data'], f;
+        if (d && d.wtDrain) wtPool.drain();
+        else if (d && d.wtMsg !== undefined && (f = wtPool.messageHooks[d.wtMsg])) f(d);
+        else onmessage(e);
+      };
       // A failed boot (script or network error, out of memory, exit): wtPool.lost. Emscripten's own
       // handler rethrows (a page error; node dies): it keeps errors of loaded Workers (crashed threads).
       var onerror = w.onerror;

@@ -66,7 +66,11 @@ extern "C" {
                         "some, or raise WT_HANDLES_MAX (cmake -DWT_HANDLES_MAX=..., at most 2^20-1)")     \
   X(EALREADY, -30, "already settled (or already bound): a completion settles exactly once")          \
   X(EDEADLK, -31, "refused: only this thread's own event loop could deliver what it would wait "    \
-                  "for (a deadlock); register a continuation (wt_completion_then) and return")
+                  "for (a deadlock); register a continuation (wt_completion_then) and return")    \
+  X(ENOT_TRANSFERABLE, -32, "the handle's value cannot be transferred to another thread (postMessage " \
+                            "refused it: not an ArrayBuffer, MessagePort, OffscreenCanvas or other "  \
+                            "transferable, or detached already); it stays with its owner: route the " \
+                            "work to wt_handle_owner(h) instead")
 
 typedef enum wt_err {
 #define WT__ERR_ENUM(name, value, msg) WT_##name = (value),

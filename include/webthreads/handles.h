@@ -46,15 +46,36 @@
  * are dropped (free functions run, JS values forgotten) and later releases of them count as owner
  * gone. In the browser the Worker's realm table is emptied then.
  *
+ * Transfers. A transferable JS value (ArrayBuffer, MessagePort, OffscreenCanvas where the browser has
+ * it, anything postMessage accepts in a transfer list) can move to another thread's table:
+ * wt_handle_transfer, on the owner. The value is posted with a real transfer list (zero copy: to the
+ * UI thread, which hands it on to the target's Worker with a transfer list again; from the UI thread
+ * straight to the target's Worker) and its entry here is freed at once: the old handle is stale from
+ * the moment the transfer was sent (the managed side's later release of it is refused as
+ * WT_EHANDLE_STALE and counted, nothing is freed twice; a release accepted just before counts as
+ * applied). The target registers the value in its own table when both its record (a prepared mailbox
+ * post, so it cannot be lost) and the value (a message to its JS event loop) have arrived, and the
+ * transfer's completion (webthreads/completion.h) resolves with the new handle (WT_VALUE_HANDLE, held
+ * by both sides like any new handle: its receiver owns it). The value arrives through the target's JS
+ * event loop: a target that stays blocked (wt_thread_serve, wt_call_sync) receives it when it returns
+ * there. A transfer that fails leaves the value with its owner and the old handle valid: target gone
+ * or unknown, the target is the caller, the value is not transferable (postMessage refused it), or a C
+ * value (process memory needs no transfer: pass the pointer and register it there; on the host build
+ * every value is a C value). If the target leaves (or exits) while the value is in flight, the
+ * completion is canceled (WT_ECANCELED: it is bound to the target, wt_completion_bind) and the value
+ * is dropped — wherever it lands (the UI thread's relay, the target's old realm) nothing keeps it.
+ *
  * Errors: WT_EHANDLE_FORGED (never issued), WT_EHANDLE_STALE (freed, double release, wrong
  * generation), WT_EOWNER_GONE (its owner thread left), WT_ENOT_OWNER (owner-only operation on another
- * thread), WT_EHANDLES_FULL (table full), WT_ENOMEM.
+ * thread), WT_EHANDLES_FULL (table full), WT_ENOMEM, WT_ENOT_TRANSFERABLE (transfer of a value
+ * postMessage refuses), WT_ENOTSUP (transfer of a C value).
  */
 #ifndef WEBTHREADS_HANDLES_H
 #define WEBTHREADS_HANDLES_H
 
 #include <stdint.h>
 
+#include "webthreads/completion.h"
 #include "webthreads/error.h"
 #include "webthreads/proxying.h"
 
@@ -103,6 +124,22 @@ int wt_handle_release_local(wt_handle h);
  * Returns the number applied (>= 0). */
 int wt_handles_apply(void);
 
+/* Moves the JS value of `h` to thread `to`'s table (see "Transfers" above). Owner thread only; never
+ * blocks; allocates the completion and one mailbox record. On 0 the value is on its way and `h` is
+ * stale already (its entry freed here); *out receives a new completion (one reference, the caller's:
+ * release it) that resolves with the new handle on `to` (WT_VALUE_HANDLE: its owner is `to`, both
+ * sides hold it, the receiver of the completion owns it), or is canceled (WT_ECANCELED) when `to`
+ * leaves or exits first (the value is dropped then). A wait for it on `to` itself is refused
+ * (WT_EDEADLK: only `to`'s event loop can receive the value). On error nothing changed (the value stays
+ * here, `h` is still valid) and *out is NULL: WT_EINVAL (out NULL, `to` is WT_THREAD_NONE or the
+ * calling thread), WT_EHANDLE_STALE / WT_EHANDLE_FORGED / WT_EOWNER_GONE / WT_ENOT_OWNER (as
+ * wt_handle_get), WT_ENOTSUP (a C value: every value on the host build), WT_ESTALE / WT_ENOENT (`to`
+ * gone / never joined), WT_ENOT_TRANSFERABLE (postMessage refused the value), WT_ENOMEM. Every error
+ * but the first two WT_EINVAL cases counts as a failed transfer. Not reading the result: cancel `c`
+ * (wt_completion_cancel) before releasing it, so a value that arrives later is dropped (released
+ * while pending, it still resolves, and the new handle is held by nobody until `to` exits). */
+int wt_handle_transfer(wt_handle h, wt_thread to, wt_completion **out);
+
 /* The owner of `h` (WT_THREAD_NONE for a handle whose slot bits are 0). Any thread; pure bit work. */
 wt_thread wt_handle_owner(wt_handle h);
 
@@ -120,6 +157,13 @@ typedef struct wt_handles_stats {
   uint64_t force_disposed;    /* entries disposed because their owner left while they were held */
   uint64_t retired;           /* entry indices retired (generation wrap) */
   uint64_t live;              /* entries in use now, all threads */
+  /* transfers (wt_handle_transfer): the moved entry counts in `freed` on its old owner and in
+   * `registered` on its new one; sent == received + dropped once nothing is in flight */
+  uint64_t transfers_sent;     /* values posted to another thread (their old handles made stale) */
+  uint64_t transfers_received; /* values registered on their target and their completion resolved */
+  uint64_t transfers_failed;   /* wt_handle_transfer that returned an error (value kept by its owner) */
+  uint64_t transfers_dropped;  /* values sent but dropped: target left first, or the completion was
+                                * settled (canceled) by someone else before the value arrived */
 } wt_handles_stats;
 
 /* Snapshot of process-wide counters. Any thread; lock-free. `out` must not be NULL (asserts). The owner

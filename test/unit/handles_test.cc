@@ -5,6 +5,8 @@
 // for the event they expect; deadlines only turn a hang into a failure.
 #include "webthreads/handles.h"
 
+#include "webthreads/completion.h"
+
 #include "handles/internal.h"
 #include "proxying/internal.h"
 #include "test/unit/test_threads.h"
@@ -649,6 +651,51 @@ TEST(Handles, FreeFunctionThatThrowsAtLeaveResumes) {
 }
 #endif
 
+
+// ------------------------------------------------------------------ transfers (every tier: refusals)
+
+// Every refusal of wt_handle_transfer that the C table decides leaves the entry as it was: still
+// readable, still held by both sides. A C value never moves (WT_ENOTSUP: every value of the host build).
+TEST(Handles, TransferRefusalsLeaveTheEntryWithItsOwner) {
+  Server other;
+  OnThread([&] {
+    wt_handles_stats s0 = HStats();
+    Obj o;
+    wt_handle h, freed;
+    ASSERT_EQ(wt_handle_register(&o, FreeObj, &h), 0);
+    ASSERT_EQ(wt_handle_register(&o, nullptr, &freed), 0);
+    ASSERT_EQ(wt_handle_release_local(freed), 0);
+    ASSERT_EQ(wt_handle_release(freed), 0);
+    ASSERT_EQ(wt_handles_apply(), 1);
+    wt_completion *c = reinterpret_cast<wt_completion *>(1);
+    EXPECT_EQ(wt_handle_transfer(h, other.id(), nullptr), WT_EINVAL) << "out NULL";
+    EXPECT_EQ(wt_handle_transfer(h, WT_THREAD_NONE, &c), WT_EINVAL) << "no target";
+    EXPECT_EQ(c, nullptr) << "*out is NULL on every error";
+    EXPECT_EQ(HStats().transfers_failed - s0.transfers_failed, 0u) << "argument errors are not counted";
+    EXPECT_EQ(wt_handle_transfer(h, wt_thread_self(), &c), WT_EINVAL) << "to oneself";
+    EXPECT_EQ(wt_handle_transfer(h, other.id(), &c), WT_ENOTSUP) << "a C value";
+    EXPECT_EQ(wt_handle_transfer(freed, other.id(), &c), WT_EHANDLE_STALE);
+    EXPECT_EQ(wt_handle_transfer(wt_handle{h.bits + (1ull << 52)}, other.id(), &c), WT_EHANDLE_FORGED);
+    int not_owner = -999;
+    Thread t([&] {
+      wt_completion *c2 = nullptr;
+      not_owner = wt_handle_transfer(h, other.id(), &c2);
+    });
+    t.Join();
+    EXPECT_EQ(not_owner, WT_ENOT_OWNER);
+    EXPECT_EQ(c, nullptr);
+    EXPECT_EQ(HStats().transfers_failed - s0.transfers_failed, 5u);
+    EXPECT_EQ(HStats().transfers_sent - s0.transfers_sent, 0u);
+    void *v = nullptr;
+    EXPECT_EQ(wt_handle_get(h, &v), 0) << "the entry is still live";
+    EXPECT_EQ(v, &o);
+    EXPECT_EQ(wt_handle_release(h), 0) << "and still held by the managed side";
+    EXPECT_EQ(wt_handle_release_local(h), 0) << "and by the owner's";
+    EXPECT_EQ(wt_handles_apply(), 1);
+    EXPECT_EQ(o.freed.load(), 1);
+  });
+}
+
 #ifdef __EMSCRIPTEN__
 // ------------------------------------------------------------------ the JS table (node, Chromium)
 
@@ -758,6 +805,460 @@ TEST(HandlesJs, ForceDisposedWhenTheOwnerLeavesOrExits) {
   EXPECT_EQ(wt_handle_release(wt_handle{left_h.load()}), WT_EOWNER_GONE);
   EXPECT_EQ(wt_handle_release(wt_handle{exited_h.load()}), WT_EOWNER_GONE);
   EXPECT_EQ(HStats().owner_gone - gone0, 2u);
+}
+
+// ------------------------------------------------------------------ transfers (node, Chromium)
+
+wt_completion_stats CStats() {
+  wt_completion_stats s;
+  wt_completion_stats_get(&s);
+  return s;
+}
+
+// Waits (bounded) for a condition another thread makes true.
+bool WaitFor(const std::function<bool()> &pred) {
+  double deadline = wt__now_ms() + kHang;
+  while (!pred()) {
+    if (wt__now_ms() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+int ExitThread(wt_call *, void *) {
+  pthread_exit(nullptr);
+  return 0;
+}
+
+// A worker that returns to its JS event loop (transferred values arrive there) until Exit().
+struct LoopThread {
+  Event joined;
+  std::atomic<uint64_t> id{0};
+  pthread_t th{};
+  bool exited = false;
+  LoopThread() {
+    if (pthread_create(&th, nullptr,
+                       [](void *p) -> void * {
+                         LoopThread *l = static_cast<LoopThread *>(p);
+                         wt_thread me;
+                         if (wt_thread_join(&me) != 0) abort();
+                         l->id = me.bits;
+                         l->joined.Set();
+                         emscripten_exit_with_live_runtime();
+                         return nullptr;
+                       },
+                       this) != 0)
+      abort();
+    if (!joined.Wait()) abort();
+  }
+  ~LoopThread() { Exit(); }
+  wt_thread tid() const { return wt_thread{id.load()}; }
+  void Exit() {
+    if (exited) return;
+    exited = true;
+    EXPECT_EQ(wt_post(tid(), ExitThread, nullptr, nullptr), 0);
+    pthread_join(th, nullptr);
+  }
+};
+
+// Runs fn on thread t (a sync call) and returns the call's status.
+int On(wt_thread t, std::function<void()> fn) {
+  wt_result res;
+  return wt_call_sync(t, [](wt_call *, void *p) { (*static_cast<std::function<void()> *>(p))(); return 0; }, &fn,
+                      kHang, &res);
+}
+
+// On the calling thread: registers an ArrayBuffer of 16 bytes (i * 7), kept also in globalThis.wtTestBuf.
+uint64_t RegisterTestBuffer() {
+  uint64_t h = 0;
+  EM_ASM({
+    const b = new ArrayBuffer(16);
+    new Uint8Array(b).forEach((_, i, u) => { u[i] = i * 7; });
+    globalThis.wtTestBuf = b;
+    HEAP64[$0 >> 3] = wtHandles.register(b);
+  }, &h);
+  return h;
+}
+
+// On the calling thread: 1 when h's value is an ArrayBuffer holding RegisterTestBuffer's bytes.
+int HoldsTestBytes(uint64_t h) {
+  return EM_ASM_INT({
+    const b = wtHandles.get(BigInt.asUintN(64, HEAP64[$0 >> 3]));
+    if (!(b instanceof ArrayBuffer) || b.byteLength !== 16) return 0;
+    return new Uint8Array(b).every((x, i) => x === i * 7) ? 1 : 0;
+  }, &h);
+}
+
+int TestBufferLength() { return EM_ASM_INT({ return globalThis.wtTestBuf ? wtTestBuf.byteLength : -1; }); }
+
+// Waits for c and returns the new handle (0 when it did not resolve with one).
+uint64_t AwaitHandle(wt_completion *c) {
+  EXPECT_EQ(wt_completion_wait(c, kHang), 0);
+  wt_value v{};
+  if (wt_completion_result_get(c, nullptr, &v) != 0 || v.kind != WT_VALUE_HANDLE) return 0;
+  return v.u64;
+}
+
+// Both sides let go of h (owned by t): the managed release is applied before the JS side's (the batch
+// task is ahead of the sync call in t's mailbox), so the JS side's frees the entry at once.
+void ReleaseBoth(wt_thread t, uint64_t h) {
+  EXPECT_EQ(wt_handle_release(wt_handle{h}), 0);
+  int rc = -999;
+  EXPECT_EQ(On(t, [&] { rc = EM_ASM_INT({ return wtHandles.release(BigInt.asUintN(64, HEAP64[$0 >> 3])); }, &h); }), 0);
+  EXPECT_EQ(rc, 0);
+}
+
+// An ArrayBuffer moves from worker A's table to worker B's: zero copy (A's ArrayBuffer is detached),
+// bytes intact, A's handle stale at once (a later managed release is refused and counted), the
+// completion resolves with B's handle. Then on through the UI thread: A -> UI -> B.
+TEST(HandlesJs, TransferMovesAnArrayBufferBetweenWorkersAndThroughTheUiThread) {
+  wt_handles_stats s0 = HStats();
+  wt_completion_stats c0 = CStats();
+  {
+    LoopThread a, b;
+    uint64_t h = 0;
+    wt_completion *c = nullptr;
+    int rc = -999, len = -2, get = -999;
+    ASSERT_EQ(On(a.tid(), [&] {
+      h = RegisterTestBuffer();
+      rc = wt_handle_transfer(wt_handle{h}, b.tid(), &c);
+      len = TestBufferLength();
+      get = wt_handle_get(wt_handle{h}, nullptr);
+      EM_ASM({ delete globalThis.wtTestBuf; });
+    }), 0);
+    ASSERT_EQ(rc, 0);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(len, 0) << "A's ArrayBuffer is detached: it was transferred, not copied";
+    EXPECT_EQ(get, WT_EHANDLE_STALE) << "the old handle is stale as soon as the transfer was sent";
+    uint64_t stale0 = HStats().stale;
+    EXPECT_EQ(wt_handle_release(wt_handle{h}), WT_EHANDLE_STALE) << "the managed side's release is refused";
+    EXPECT_EQ(HStats().stale - stale0, 1u);
+    uint64_t hb = AwaitHandle(c);
+    wt_completion_release(c);
+    ASSERT_NE(hb, 0u);
+    EXPECT_TRUE(wt_thread_equal(wt_handle_owner(wt_handle{hb}), b.tid()));
+    int holds = 0;
+    ASSERT_EQ(On(b.tid(), [&] { holds = HoldsTestBytes(hb); }), 0);
+    EXPECT_EQ(holds, 1) << "B's value is the ArrayBuffer with its bytes";
+
+    // A -> the UI thread -> B.
+    ASSERT_EQ(On(a.tid(), [&] {
+      h = RegisterTestBuffer();
+      rc = wt_handle_transfer(wt_handle{h}, wt_thread_ui(), &c);
+      len = TestBufferLength();
+      EM_ASM({ delete globalThis.wtTestBuf; });
+    }), 0);
+    ASSERT_EQ(rc, 0);
+    EXPECT_EQ(len, 0);
+    uint64_t hu = AwaitHandle(c);
+    wt_completion_release(c);
+    EXPECT_TRUE(wt_thread_equal(wt_handle_owner(wt_handle{hu}), wt_thread_ui()));
+    uint64_t hb2 = 0;
+    ASSERT_EQ(On(wt_thread_ui(), [&] {
+      holds = HoldsTestBytes(hu);
+      rc = wt_handle_transfer(wt_handle{hu}, b.tid(), &c);
+      get = wt_handle_get(wt_handle{hu}, nullptr);
+    }), 0);
+    EXPECT_EQ(holds, 1) << "the UI thread's value";
+    ASSERT_EQ(rc, 0) << "the UI thread as the source";
+    EXPECT_EQ(get, WT_EHANDLE_STALE);
+    hb2 = AwaitHandle(c);
+    wt_completion_release(c);
+    ASSERT_EQ(On(b.tid(), [&] { holds = HoldsTestBytes(hb2); }), 0);
+    EXPECT_EQ(holds, 1);
+
+    wt_handles_stats s1 = HStats();
+    EXPECT_EQ(s1.transfers_sent - s0.transfers_sent, 3u);
+    EXPECT_EQ(s1.transfers_received - s0.transfers_received, 3u);
+    EXPECT_EQ(s1.transfers_dropped - s0.transfers_dropped, 0u);
+    EXPECT_EQ(s1.transfers_failed - s0.transfers_failed, 0u);
+    EXPECT_EQ(s1.live - s0.live, 2u) << "B holds two values, nobody else any";
+    ReleaseBoth(b.tid(), hb);
+    ReleaseBoth(b.tid(), hb2);
+    EXPECT_EQ(HStats().live, s0.live);
+  }
+  EXPECT_EQ(CStats().live, c0.live) << "every completion freed (its binding's reference included)";
+}
+
+// A MessagePort moves from A to B and still works there: B posts through it, A's other end receives.
+TEST(HandlesJs, TransferMovesAMessagePortThatStillWorks) {
+  LoopThread a, b;
+  std::atomic<int> got{0};
+  uint64_t h = 0;
+  wt_completion *c = nullptr;
+  int rc = -999;
+  uint64_t bid = b.tid().bits;
+  ASSERT_EQ(On(a.tid(), [&] {
+    EM_ASM({
+      const ch = new MessageChannel();
+      globalThis.wtTestPort = ch.port1;
+      ch.port1.onmessage = (e) => { if (e.data === 'through the moved port') Atomics.store(HEAP32, $1 >> 2, 1); };
+      const h = HEAP64[$0 >> 3] = wtHandles.register(ch.port2);
+      // From JS (wtHandles.transfer): to oneself throws with the code, nothing moves; to B it gives
+      // the completion.
+      try { wtHandles.transfer(h, wtProxying.self()); } catch (e) { HEAP32[$3 >> 2] = e.code; }
+      HEAPU32[$2 >> 2] = wtHandles.transfer(h, BigInt.asUintN(64, HEAP64[$4 >> 3]));
+    }, &h, &got, &c, &rc, &bid);
+  }), 0);
+  EXPECT_EQ(rc, WT_EINVAL) << "wtHandles.transfer to oneself";
+  ASSERT_NE(c, nullptr);
+  uint64_t hb = AwaitHandle(c);
+  wt_completion_release(c);
+  ASSERT_NE(hb, 0u);
+  int is_port = 0;
+  ASSERT_EQ(On(b.tid(), [&] {
+    is_port = EM_ASM_INT({
+      const p = wtHandles.get(BigInt.asUintN(64, HEAP64[$0 >> 3]));
+      if (typeof p.postMessage !== 'function') return 0;
+      p.postMessage('through the moved port');
+      return 1;
+    }, &hb);
+  }), 0);
+  EXPECT_EQ(is_port, 1);
+  EXPECT_TRUE(WaitFor([&] { return got.load() == 1; })) << "A's end of the channel got B's message";
+  ASSERT_EQ(On(a.tid(), [] { EM_ASM({ wtTestPort.close(); delete globalThis.wtTestPort; }); }), 0);
+  ASSERT_EQ(On(b.tid(), [&] { EM_ASM({ wtHandles.get(BigInt.asUintN(64, HEAP64[$0 >> 3])).close(); }, &hb); }), 0);
+  ReleaseBoth(b.tid(), hb);
+}
+
+// Values postMessage refuses to transfer (a plain object, an ArrayBuffer detached already) fail with
+// WT_ENOT_TRANSFERABLE and stay with their owner: the handle is valid, the value readable.
+TEST(HandlesJs, TransferOfANonTransferableValueFailsAndKeepsIt) {
+  LoopThread a, b;
+  wt_handles_stats s0 = HStats();
+  uint64_t h[2] = {0, 0};
+  int rc[2] = {-999, -999}, kept[2] = {0, 0};
+  wt_completion *c[2] = {reinterpret_cast<wt_completion *>(1), reinterpret_cast<wt_completion *>(1)};
+  ASSERT_EQ(On(a.tid(), [&] {
+    EM_ASM({
+      HEAP64[$0 >> 3] = wtHandles.register({ tag: 'plain' });
+      const d = new ArrayBuffer(8);
+      new MessageChannel().port1.postMessage(d, [d]); // detaches d
+      HEAP64[($0 >> 3) + 1] = wtHandles.register(d);
+    }, h);
+    for (int i = 0; i < 2; i++) rc[i] = wt_handle_transfer(wt_handle{h[i]}, b.tid(), &c[i]);
+    for (int i = 0; i < 2; i++)
+      kept[i] = EM_ASM_INT({
+        try {
+          const v = wtHandles.get(BigInt.asUintN(64, HEAP64[$0 >> 3]));
+          return ($1 == 0 ? v.tag === 'plain' : v instanceof ArrayBuffer) ? 1 : 0;
+        } catch (e) {
+          return e.code;
+        }
+      }, &h[i], i);
+  }), 0);
+  for (int i = 0; i < 2; i++) {
+    EXPECT_EQ(rc[i], WT_ENOT_TRANSFERABLE) << i;
+    EXPECT_EQ(c[i], nullptr) << i;
+    EXPECT_EQ(kept[i], 1) << i << ": the value stays with its owner, its handle valid";
+  }
+  wt_handles_stats s1 = HStats();
+  EXPECT_EQ(s1.transfers_failed - s0.transfers_failed, 2u);
+  EXPECT_EQ(s1.transfers_sent - s0.transfers_sent, 0u);
+  for (uint64_t x : h) ReleaseBoth(a.tid(), x);
+}
+
+// A target that is gone (WT_ESTALE) or was never issued (WT_ENOENT), the owner itself (WT_EINVAL),
+// a C value (WT_ENOTSUP) and a caller that is not the owner (WT_ENOT_OWNER): nothing sent, the
+// ArrayBuffer still attached and its handle valid.
+TEST(HandlesJs, TransferToAGoneOrUnknownTargetFailsAndKeepsTheObject) {
+  LoopThread a;
+  wt_thread gone;
+  {
+    LoopThread g;
+    gone = g.tid();
+  }
+  ASSERT_EQ(wt_thread_check(gone), WT_ESTALE);
+  wt_thread unknown{a.tid().bits + (1000000ull << 32)};
+  ASSERT_EQ(wt_thread_check(unknown), WT_ENOENT);
+  wt_handles_stats s0 = HStats();
+  uint64_t h = 0;
+  int rc[4] = {-999, -999, -999, -999}, len = -2, get = -999, holds = 0;
+  wt_completion *c = nullptr;
+  ASSERT_EQ(On(a.tid(), [&] {
+    h = RegisterTestBuffer();
+    rc[0] = wt_handle_transfer(wt_handle{h}, gone, &c);
+    rc[1] = wt_handle_transfer(wt_handle{h}, unknown, &c);
+    rc[2] = wt_handle_transfer(wt_handle{h}, wt_thread_self(), &c);
+    static int cval;
+    wt_handle hc;
+    ASSERT_EQ(wt_handle_register(&cval, nullptr, &hc), 0);
+    rc[3] = wt_handle_transfer(hc, wt_thread_ui(), &c);
+    wt_handle_release(hc);
+    wt_handle_release_local(hc);
+    len = TestBufferLength();
+    get = wt_handle_get(wt_handle{h}, nullptr);
+    holds = HoldsTestBytes(h);
+  }), 0);
+  EXPECT_EQ(rc[0], WT_ESTALE);
+  EXPECT_EQ(rc[1], WT_ENOENT);
+  EXPECT_EQ(rc[2], WT_EINVAL);
+  EXPECT_EQ(rc[3], WT_ENOTSUP);
+  EXPECT_EQ(wt_handle_transfer(wt_handle{h}, wt_thread_ui(), &c), WT_ENOT_OWNER);
+  EXPECT_EQ(c, nullptr);
+  EXPECT_EQ(len, 16) << "not detached";
+  EXPECT_EQ(get, 0);
+  EXPECT_EQ(holds, 1);
+  EXPECT_EQ(HStats().transfers_failed - s0.transfers_failed, 5u);
+  EXPECT_EQ(HStats().transfers_sent - s0.transfers_sent, 0u);
+  ASSERT_EQ(On(a.tid(), [] { EM_ASM({ delete globalThis.wtTestBuf; }); }), 0);
+  ReleaseBoth(a.tid(), h);
+}
+
+// The target leaves while the value is in flight: the completion is canceled, the value dropped, and
+// nothing stays behind (handles and completions live back to their baseline). Two targets: one that
+// never serves (the record is still in its mailbox when it leaves: the router's cancel path), one that
+// serves its mailbox but never returns to its event loop (the record waits for the value: the leave
+// hook). Both get the value only after their thread has gone.
+TEST(HandlesJs, TargetExitsMidFlightCancelsAndLeaksNothing) {
+  wt_handles_stats s0 = HStats();
+  wt_completion_stats c0 = CStats();
+  {
+    LoopThread a;
+    for (int kind = 0; kind < 2; kind++) {
+      Event joined, go;
+      std::atomic<uint64_t> tid{0};
+      std::unique_ptr<Server> server;
+      std::unique_ptr<Thread> idle;
+      if (kind == 0) {
+        idle.reset(new Thread([&] {
+          wt_thread me;
+          ASSERT_EQ(wt_thread_join(&me), 0);
+          tid = me.bits;
+          joined.Set();
+          go.Wait();
+          EXPECT_EQ(wt_thread_leave(), 0);
+        }));
+        ASSERT_TRUE(joined.Wait());
+      } else {
+        server.reset(new Server());
+        tid = server->id().bits;
+      }
+      wt_thread to{tid.load()};
+      wt_completion *c = nullptr;
+      int rc = -999;
+      uint64_t h = 0;
+      ASSERT_EQ(On(a.tid(), [&] {
+        h = RegisterTestBuffer();
+        rc = wt_handle_transfer(wt_handle{h}, to, &c);
+        EM_ASM({ delete globalThis.wtTestBuf; });
+      }), 0);
+      ASSERT_EQ(rc, 0) << kind;
+      if (kind == 0) {
+        go.Set();
+        idle->Join();
+      } else {
+        // The record has reached the server (it serves), the value has not (no event loop).
+        ASSERT_EQ(wt_call_sync(to, [](wt_call *, void *) { return 0; }, nullptr, kHang, nullptr), 0);
+        server->Stop();
+      }
+      EXPECT_EQ(wt_completion_wait(c, kHang), WT_ECANCELED) << kind;
+      wt_completion_release(c);
+      EXPECT_EQ(wt_handle_release(wt_handle{h}), WT_EHANDLE_STALE) << kind;
+    }
+  }
+  wt_handles_stats s1 = HStats();
+  EXPECT_EQ(s1.transfers_sent - s0.transfers_sent, 2u);
+  EXPECT_EQ(s1.transfers_dropped - s0.transfers_dropped, 2u);
+  EXPECT_EQ(s1.transfers_received - s0.transfers_received, 0u);
+  EXPECT_EQ(s1.live, s0.live) << "no entry left anywhere";
+  EXPECT_EQ(CStats().live, c0.live) << "every completion freed";
+}
+
+// A managed release accepted just before the transfer (pending on the owner) is counted as applied
+// by the transfer; the owner's later batch finds nothing to do; nothing is freed twice, and the new
+// handle on B is a fresh entry held by both sides.
+TEST(HandlesJs, TransferAfterAnAcceptedReleaseFreesNothingTwice) {
+  LoopThread a, b;
+  wt_handles_stats s0 = HStats();
+  uint64_t h = 0;
+  wt_completion *c = nullptr;
+  int rel = -999, rc = -999;
+  ASSERT_EQ(On(a.tid(), [&] {
+    h = RegisterTestBuffer();
+    rel = wt_handle_release(wt_handle{h});  // on the owner: queued, applied at its next serve
+    rc = wt_handle_transfer(wt_handle{h}, b.tid(), &c);
+    EM_ASM({ delete globalThis.wtTestBuf; });
+  }), 0);
+  ASSERT_EQ(rel, 0);
+  ASSERT_EQ(rc, 0);
+  uint64_t hb = AwaitHandle(c);
+  wt_completion_release(c);
+  ASSERT_EQ(On(a.tid(), [] {}), 0);  // A served its batch task (queued before this call)
+  wt_handles_stats s1 = HStats();
+  EXPECT_EQ(s1.applied - s0.applied, 1u) << "the accepted release counts as applied, once";
+  EXPECT_EQ(s1.freed - s0.freed, 1u) << "A's entry, once";
+  EXPECT_EQ(s1.stale - s0.stale, 0u);
+  int holds = 0;
+  ASSERT_EQ(On(b.tid(), [&] { holds = HoldsTestBytes(hb); }), 0);
+  EXPECT_EQ(holds, 1);
+  ReleaseBoth(b.tid(), hb);
+  EXPECT_EQ(HStats().live, s0.live);
+}
+
+// Values keep moving between two workers, each hop a transfer from the current owner: records and
+// values meet on the target in whichever order they come; the bytes survive every hop.
+TEST(HandlesJs, TransferBackAndForthKeepsTheBytes) {
+  wt_handles_stats s0 = HStats();
+  wt_completion_stats c0 = CStats();
+  {
+    LoopThread a, b;
+    const int kHops = 200;
+    uint64_t h = 0;
+    ASSERT_EQ(On(a.tid(), [&] {
+      h = RegisterTestBuffer();
+      EM_ASM({ delete globalThis.wtTestBuf; });
+    }), 0);
+    for (int i = 0; i < kHops; i++) {
+      wt_thread from = (i & 1) ? b.tid() : a.tid(), to = (i & 1) ? a.tid() : b.tid();
+      wt_completion *c = nullptr;
+      int rc = -999;
+      ASSERT_EQ(On(from, [&] { rc = wt_handle_transfer(wt_handle{h}, to, &c); }), 0);
+      ASSERT_EQ(rc, 0) << "hop " << i;
+      h = AwaitHandle(c);
+      wt_completion_release(c);
+      ASSERT_TRUE(wt_thread_equal(wt_handle_owner(wt_handle{h}), to)) << "hop " << i;
+    }
+    wt_thread last = (kHops & 1) ? b.tid() : a.tid();
+    int holds = 0;
+    ASSERT_EQ(On(last, [&] { holds = HoldsTestBytes(h); }), 0);
+    EXPECT_EQ(holds, 1);
+    ReleaseBoth(last, h);
+    wt_handles_stats s1 = HStats();
+    EXPECT_EQ(s1.transfers_sent - s0.transfers_sent, (uint64_t)kHops);
+    EXPECT_EQ(s1.transfers_received - s0.transfers_received, (uint64_t)kHops);
+    EXPECT_EQ(s1.live, s0.live);
+  }
+  EXPECT_EQ(CStats().live, c0.live);
+}
+
+// Where the browser has OffscreenCanvas (Chromium), one moves from A to B and B can draw on it.
+TEST(HandlesJs, TransferMovesAnOffscreenCanvasWhereTheBrowserHasIt) {
+  if (!EM_ASM_INT({ return typeof OffscreenCanvas === 'function' ? 1 : 0; }))
+    GTEST_SKIP() << "no OffscreenCanvas here (node)";
+  LoopThread a, b;
+  uint64_t h = 0;
+  wt_completion *c = nullptr;
+  int rc = -999, ok = 0;
+  ASSERT_EQ(On(a.tid(), [&] {
+    EM_ASM({ HEAP64[$0 >> 3] = wtHandles.register(new OffscreenCanvas(3, 5)); }, &h);
+    rc = wt_handle_transfer(wt_handle{h}, b.tid(), &c);
+  }), 0);
+  ASSERT_EQ(rc, 0);
+  uint64_t hb = AwaitHandle(c);
+  wt_completion_release(c);
+  ASSERT_EQ(On(b.tid(), [&] {
+    ok = EM_ASM_INT({
+      const cv = wtHandles.get(BigInt.asUintN(64, HEAP64[$0 >> 3]));
+      if (!(cv instanceof OffscreenCanvas) || cv.width !== 3 || cv.height !== 5) return 0;
+      const g = cv.getContext('2d');
+      g.fillStyle = '#ff0000';
+      g.fillRect(0, 0, 3, 5);
+      return g.getImageData(1, 1, 1, 1).data[0] === 255 ? 1 : 0;
+    }, &hb);
+  }), 0);
+  EXPECT_EQ(ok, 1);
+  ReleaseBoth(b.tid(), hb);
 }
 #endif
 
