@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -1077,6 +1078,81 @@ TEST(Completion, WaitersOnSeveralThreadsAllWake) {
   EXPECT_EQ(wrong.load(), 0);
   wt_completion_release(c);
 }
+
+// A waiter whose thread exits from inside its wait (a call run by the wait calls pthread_exit): its
+// node is canceled as it leaves; the completion still settles, runs its other continuations and is
+// freed (ASan: no use of the gone waiter's node or stack).
+TEST(Completion, WaiterThatExitsInsideItsWaitLeavesNothingBehind) {
+  DrainSelf();
+  wt_completion_stats s0 = CStats();
+  wt_completion *c = Make();
+  Cont k;
+  ASSERT_EQ(wt_completion_then(c, WT_THREAD_NONE, ContFn, ContCancel, &k), 0);
+  struct A {
+    wt_completion *c;
+    std::atomic<uint64_t> id{0};
+  } a;
+  a.c = c;
+  wt_completion_retain(c);  // the waiter's: it never returns to release it; we release it for it
+  pthread_t th;
+  ASSERT_EQ(pthread_create(&th, nullptr,
+                           [](void *p) -> void * {
+                             A *a = static_cast<A *>(p);
+                             wt_thread me;
+                             if (wt_thread_join(&me) != 0) abort();
+                             a->id.store(me.bits);
+                             wt_completion_wait(a->c, kHang);  // exits from inside
+                             ADD_FAILURE() << "the wait returned";
+                             return nullptr;
+                           },
+                           &a),
+            0);
+  ASSERT_TRUE(WaitFor([&] { return a.id.load() != 0; }));
+  wt_result r;
+  EXPECT_EQ(wt_call_sync(wt_thread{a.id.load()}, [](wt_call *, void *) -> int { pthread_exit(nullptr); }, nullptr,
+                         kHang, &r),
+            WT_ECANCELED);
+  pthread_join(th, nullptr);
+  EXPECT_EQ(wt_thread_check(wt_thread{a.id.load()}), WT_ESTALE);
+  wt_value v = U64(3);
+  EXPECT_EQ(wt_completion_resolve(c, &v), 0);
+  EXPECT_EQ(wt_thread_poll(), 1);
+  EXPECT_EQ(k.ran.load(), 1);
+  EXPECT_EQ(k.status, 0);
+  wt_completion_release(c);  // the gone waiter's
+  wt_completion_release(c);
+  EXPECT_EQ(CStats().live, s0.live);
+}
+
+#ifndef __EMSCRIPTEN__
+// A continuation that throws: the exception reaches the code that serves (here wt_thread_poll's
+// caller), the continuation counted as run once, its reference dropped, the thread serves on.
+TEST(Completion, ContinuationThatThrowsDropsItsReference) {
+  DrainSelf();
+  wt_completion_stats s0 = CStats();
+  wt_completion *c = Make();
+  Cont after;
+  ASSERT_EQ(wt_completion_then(c, WT_THREAD_NONE, [](wt_completion *, void *) { throw std::runtime_error("boom"); },
+                               ContCancel, nullptr),
+            0);
+  ASSERT_EQ(wt_completion_then(c, WT_THREAD_NONE, ContFn, ContCancel, &after), 0);
+  ASSERT_EQ(wt_completion_cancel(c), 0);
+  wt_completion_release(c);  // only the deliveries hold it now
+  bool caught = false;
+  try {
+    wt_thread_poll();
+  } catch (const std::runtime_error &e) {
+    caught = std::string(e.what()) == "boom";
+  }
+  EXPECT_TRUE(caught);
+  while (after.runs() == 0 && wt_thread_poll() > 0) {}
+  EXPECT_EQ(after.ran.load(), 1) << "the next continuation still runs";
+  EXPECT_EQ(after.status, WT_ECANCELED);
+  EXPECT_EQ(wt_thread_poll(), 0);
+  EXPECT_EQ(CStats().continuations_run - s0.continuations_run, 2u);
+  EXPECT_EQ(CStats().live, s0.live) << "the throwing continuation's reference was dropped";
+}
+#endif
 
 #ifndef __EMSCRIPTEN__
 TEST(Completion, EWOULDBLOCK_WaitOnTheUIThread) {
