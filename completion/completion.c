@@ -226,8 +226,13 @@ static void node_cancel_here(node *n) {
 static void dispatch_one(wt_completion *c, node *n) {
   uint32_t st = N_WAITING;
   if (atomic_compare_exchange_strong(&n->state, &st, N_CLAIMED)) {
-    wt_completion_retain(c); /* the node's, for the trip */
-    n->c = c;
+    if (n->fn) { /* a continuation's, for the trip (fn reads `c`) */
+      wt_completion_retain(c);
+      n->c = c;
+    }
+    /* A waiter's node only wakes its waiter, which holds its own reference while it waits: no
+     * reference, or a waiter that saw SETTLED before this record reached it (it returns at once)
+     * would leave `c` alive until it next serves its mailbox. */
     atomic_fetch_add(&n->nrefs, 1); /* the record's */
     wt__prepared *rec = n->rec;
     if (wt__proxying_send_prepared((wt_thread){n->where}, rec) == 0) {
@@ -396,13 +401,11 @@ static void bind_drop(void *arg) { /* the settler left before the binding reache
 
 int wt_completion_bind(wt_completion *c, wt_thread settler) {
   if (!c) return WT_EINVAL;
-  if (settler.bits == 0) {
-    int r = wt_thread_join(&settler);
-    if (r) return r;
-  } else {
-    int r = wt_thread_check(settler);
-    if (r) return r;
-  }
+  int r0;
+  if (settler.bits == 0 && (r0 = wt_thread_join(&settler)) != 0) return r0;
+  /* Also for the calling thread: while it leaves, a binding made after the leave hook ran would
+   * never cancel `c`. */
+  if ((r0 = wt_thread_check(settler)) != 0) return r0;
   if (atomic_load(&c->state) != C_PENDING) return WT_EALREADY;
   uint64_t none = 0;
   if (!atomic_compare_exchange_strong(&c->bound, &none, settler.bits)) return WT_EALREADY;
@@ -545,11 +548,10 @@ int wt_completion_then(wt_completion *c, wt_thread where, wt_completion_fn fn, w
                        void *arg) {
   if (!c || !fn) return WT_EINVAL;
   int r;
-  if (where.bits == 0) {
-    if ((r = wt_thread_join(&where)) != 0) return r;
-  } else if ((r = wt_thread_check(where)) != 0) {
-    return r;
-  }
+  if (where.bits == 0 && (r = wt_thread_join(&where)) != 0) return r;
+  /* Also for the calling thread: while it leaves it is no longer live (WT_ESTALE), and a node linked
+   * after the leave hook ran would never run nor be canceled. */
+  if ((r = wt_thread_check(where)) != 0) return r;
   node *n;
   if ((r = make_node(c, where.bits, fn, cancel, arg, &n)) != 0) return r;
   push_node(c, n);
@@ -670,14 +672,14 @@ static int await_sync(wt_thread target, wt_async_start_fn start, wt_cancel_fn dr
     AWAIT_RETURN(r);
   }
   r = wt_completion_wait(c, timeout_ms);
-  if (wt_completion_result_get(c, NULL, NULL) == WT_COMPLETION_PENDING) { /* timed out, or refused */
-    if (wt_completion_cancel(c) == WT_EALREADY) {
-      r = wt_completion_result_get(c, NULL, NULL);
-    } else {
-      wt_completion_release(c);
-      return r;
-    }
+  if (wt_completion_result_get(c, NULL, NULL) == WT_COMPLETION_PENDING && wt_completion_cancel(c) == 0) {
+    wt_completion_release(c); /* timed out (or refused): canceled by us, *out stays NULL */
+    return r;
   }
+  /* Settled — maybe just after the wait timed out (then its outcome, not WT_ETIMEDOUT, is the answer),
+   * or by a settler whose CAS beat our cancel and that is still writing the outcome (SETTLING): that
+   * takes it a few instructions. */
+  while ((r = wt_completion_result_get(c, NULL, NULL)) == WT_COMPLETION_PENDING) sched_yield();
   if (out) *out = c;
   else wt_completion_release(c);
   return r;
@@ -727,8 +729,9 @@ static void on_leave(uint32_t slot_index, uint32_t gen) {
 
 void wt_completion_stats_get(wt_completion_stats *out) {
   assert(out && "wt_completion_stats_get: out must not be NULL");
-  out->created = atomic_load(&st_created);
+  /* freed first: every free it counts has its create counted by the later load, so live >= 0. */
   out->freed = atomic_load(&st_freed);
+  out->created = atomic_load(&st_created);
   out->resolved = atomic_load(&st_resolved);
   out->rejected = atomic_load(&st_rejected);
   out->canceled = atomic_load(&st_canceled);

@@ -3,6 +3,7 @@ list(APPEND WT_UNIT_TEST_SOURCES unit/pool_test.cc)
 list(APPEND WT_UNIT_TEST_SOURCES unit/proxying_test.cc)
 list(APPEND WT_UNIT_TEST_SOURCES unit/build_test.cc)
 list(APPEND WT_UNIT_TEST_SOURCES unit/handles_test.cc unit/alloc_count.c)
+list(APPEND WT_UNIT_TEST_SOURCES unit/completion_test.cc)
 # completion/'s JS halves (wasm only; its fetch test reads completion_fixture.txt from the program's folder,
 # which test/run-wasm.mjs serves over http under node and Chromium).
 list(APPEND WT_UNIT_TEST_SOURCES unit/completion_js_test.cc)
