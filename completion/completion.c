@@ -586,7 +586,12 @@ int wt_completion_wait(wt_completion *c, int timeout_ms) {
   wait_ctx w = {c};
   r = wt_thread_serve(settled, &w, timeout_ms);
   if (r == 0 || !withdraw(c, n)) return wt_completion_result_get(c, NULL, NULL);
-  return r; /* WT_ETIMEDOUT, WT_EDEPTH, ...: still pending, our node withdrawn */
+  /* Our node withdrawn: `c` may still have settled just now (its dispatcher had not reached us): then
+   * the outcome is the answer, not the timeout — once the settler finished writing it (a few
+   * instructions: it never blocks between its CAS and its release store). */
+  if (atomic_load(&c->state) == C_PENDING) return r; /* WT_ETIMEDOUT, WT_EDEPTH, ...: still pending */
+  while ((r = wt_completion_result_get(c, NULL, NULL)) == WT_COMPLETION_PENDING) sched_yield();
+  return r;
 }
 
 /* ------------------------------------------------------------------ sync over async */

@@ -130,7 +130,8 @@ int wt_completion_bind(wt_completion *c, wt_thread settler);
 /* The outcome of `c`: returns WT_COMPLETION_PENDING (nothing written), 0 (resolved: *value filled),
  * or its rejection status (WT_ECANCELED, a WT_E... code, or the application's code; res->message
  * holds its message). res and value may be NULL. value->data stays valid while `c` lives. Any thread;
- * lock-free; no allocation. */
+ * lock-free; no allocation. A settle call that lost the race (WT_EALREADY) may still read PENDING for
+ * the few instructions the winner takes to write the outcome: read it from a continuation or a wait. */
 int wt_completion_result_get(const wt_completion *c, wt_result *res, wt_value *value);
 
 /* Registers fn(c, arg) to run on thread `where`'s mailbox once `c` settled (at once if it has: still
@@ -140,7 +141,8 @@ int wt_completion_result_get(const wt_completion *c, wt_result *res, wt_value *v
  *   - cancel(arg) instead when `where` leaves before fn ran: on `where` as it leaves when it is the
  *     registering thread or `c` had settled already; otherwise (the continuation was waiting for `c`
  *     and `where` was another thread) on the thread that settles or frees `c`.
- * Any thread; allocates one record (so delivery never fails for memory or mailbox room). It does not
+ * Any thread; allocates a node and its mailbox record (so delivery never fails for memory or mailbox
+ * room). It does not
  * keep `c` alive: if the last reference goes while `c` is pending, `c` is canceled and fn runs (with
  * WT_ECANCELED); `c` is valid during fn. Returns 0 (fn or cancel will run), WT_EINVAL (c or fn
  * NULL), WT_ENOMEM, WT_ESTALE / WT_ENOENT (`where` gone / never joined), WT_EFULL (could not join);
@@ -155,7 +157,9 @@ int wt_completion_then(wt_completion *c, wt_thread where, wt_completion_fn fn, w
  * block: register a continuation instead); WT_EDEADLK when `c` is bound to the calling thread (only
  * its own event loop could settle it) or the calling thread is a dedicated JS worker thread and `c`
  * is bound to no other thread; WT_EDEPTH (nesting bound, see proxying.h); WT_EFULL; WT_ENOMEM;
- * WT_EINVAL. Calling thread; allocates one record per wait that does not find `c` settled. */
+ * WT_EINVAL. Calling thread; a wait that does not find `c` settled allocates a node and its record;
+ * the record wakes the waiter and may be left in its mailbox when the wait saw the settle first (a
+ * no-op, run by the next poll or serve: wt_thread_poll counts it). */
 int wt_completion_wait(wt_completion *c, int timeout_ms);
 
 /* ------------------------------------------------------------------ sync over async */
@@ -173,8 +177,9 @@ typedef int (*wt_async_start_fn)(wt_completion *c, void *arg);
  * settle then returns WT_EALREADY); WT_EWOULDBLOCK (called on the UI thread or the I/O thread);
  * WT_EDEADLK (target is the calling thread: its own event loop would have to run the work);
  * WT_ESTALE / WT_ENOENT (target gone / never joined), WT_EINVAL (start NULL), WT_ENOMEM, WT_EFULL,
- * WT_EMAILBOX_FULL, WT_EDEPTH. *out is NULL on every return but 0 and a rejection. Calling thread;
- * blocks; allocates the completion and two records. */
+ * WT_EDEPTH (the start is a prepared post: a full mailbox does not refuse it). *out is NULL on every
+ * return but 0 and a rejection. Calling thread; blocks; allocates the completion, the start's context
+ * and record, and the wait's node and record. */
 int wt_await_sync(wt_thread target, wt_async_start_fn start, void *arg, int timeout_ms,
                   wt_completion **out);
 
