@@ -5,12 +5,14 @@
  * release store after the outcome (status, message, value) is written, so a reader that sees SETTLED
  * reads the outcome without a lock.
  *
- * Continuations. Each wt_completion_then (and each wait) makes a node, with its mailbox record
- * prepared at once (proxying/internal.h: prepared posts), and pushes it on the completion's
- * lock-free stack `conts`. Settling seals the stack (exchange with SEALED) and dispatches every node:
- * a node's `state` goes WAITING -> CLAIMED by one CAS (the dispatcher's) and the prepared record is
- * sent to the node's thread, where it runs the continuation through the router's user-code boundary;
- * or, when that thread leaves before the record ran, the record's cancel path runs there. A node can
+ * Continuations. Each wt_completion_then makes a node, with its mailbox record prepared at once
+ * (proxying/internal.h: prepared posts), and pushes it on the completion's lock-free stack `conts`.
+ * Settling seals the stack (exchange with SEALED) and dispatches every node: a node's `state` goes
+ * WAITING -> CLAIMED by one CAS (the dispatcher's) and the prepared record is sent to the node's
+ * thread, where it runs the continuation through the router's user-code boundary; or, when that
+ * thread leaves before the record ran, the record's cancel path runs there. A wait's node has no
+ * record: the dispatcher wakes the waiter's serving wait directly (CLAIMED -> WOKEN) and the waiter,
+ * which re-checks the state, unlinks it. A node can
  * instead be taken WAITING -> CANCELED first by its own thread (the registering thread leaving, or a
  * waiter that timed out): the two CASes make "continuation or cancel" exactly one.
  *
@@ -55,7 +57,7 @@
 #include <string.h>
 
 enum { C_PENDING = 0, C_SETTLING, C_SETTLED };
-enum { N_WAITING = 0, N_CLAIMED, N_SENT, N_FAILED, N_CANCELED };
+enum { N_WAITING = 0, N_CLAIMED, N_SENT, N_FAILED, N_CANCELED, N_WOKEN };
 
 typedef struct node node;
 
@@ -226,13 +228,17 @@ static void node_cancel_here(node *n) {
 static void dispatch_one(wt_completion *c, node *n) {
   uint32_t st = N_WAITING;
   if (atomic_compare_exchange_strong(&n->state, &st, N_CLAIMED)) {
-    if (n->fn) { /* a continuation's, for the trip (fn reads `c`) */
-      wt_completion_retain(c);
-      n->c = c;
+    if (!n->fn) {
+      /* A waiter's node: wake the waiter directly (it holds its own reference on `c` and re-checks
+       * the state: SETTLED is stored already). The stack's reference keeps the node while we mark it;
+       * the waiter unlinks it (its list's reference) when it sees it claimed. */
+      wt__proxying_wake((wt_thread){n->where});
+      atomic_store(&n->state, N_WOKEN);
+      node_unref(n);
+      return;
     }
-    /* A waiter's node only wakes its waiter, which holds its own reference while it waits: no
-     * reference, or a waiter that saw SETTLED before this record reached it (it returns at once)
-     * would leave `c` alive until it next serves its mailbox. */
+    wt_completion_retain(c); /* a continuation's, for the trip (fn reads `c`) */
+    n->c = c;
     atomic_fetch_add(&n->nrefs, 1); /* the record's */
     wt__prepared *rec = n->rec;
     if (wt__proxying_send_prepared((wt_thread){n->where}, rec) == 0) {
@@ -323,7 +329,7 @@ static int make_node(wt_completion *c, uint64_t where, wt_completion_fn fn, wt_c
                      node **out) {
   node *n = calloc(1, sizeof *n);
   if (!n) return WT_ENOMEM;
-  if (wt__proxying_prepare(node_run, node_drop, n, &n->rec) != 0) {
+  if (fn && wt__proxying_prepare(node_run, node_drop, n, &n->rec) != 0) { /* a waiter's needs none */
     free(n);
     return WT_ENOMEM;
   }
@@ -580,15 +586,16 @@ int wt_completion_wait(wt_completion *c, int timeout_ms) {
   if (bound == self.bits) return WT_EDEADLK;
   if ((flags & WT__TF_LOOP) && (bound == 0 || wt_thread_check((wt_thread){bound}) != 0)) return WT_EDEADLK;
   node *n;
-  /* The node's record wakes this thread when `c` settles (a push to a serving thread is a futex wake). */
+  /* The node tells the dispatcher whom to wake (wt__proxying_wake: a futex wake of this thread's
+   * serving wait) when `c` settles. */
   if ((r = make_node(c, self.bits, NULL, NULL, NULL, &n)) != 0) return r;
   push_node(c, n);
   wait_ctx w = {c};
   r = wt_thread_serve(settled, &w, timeout_ms);
-  if (r == 0 || !withdraw(c, n)) return wt_completion_result_get(c, NULL, NULL);
-  /* Our node withdrawn: `c` may still have settled just now (its dispatcher had not reached us): then
-   * the outcome is the answer, not the timeout — once the settler finished writing it (a few
-   * instructions: it never blocks between its CAS and its release store). */
+  if (!withdraw(c, n)) tl_unlink(n); /* claimed (being woken, or woken): the dispatcher keeps it alive */
+  /* `c` may have settled as the wait ended (timeout): then the outcome is the answer — once the
+   * settler finished writing it (a few instructions: it never blocks between its CAS and its release
+   * store). */
   if (atomic_load(&c->state) == C_PENDING) return r; /* WT_ETIMEDOUT, WT_EDEPTH, ...: still pending */
   while ((r = wt_completion_result_get(c, NULL, NULL)) == WT_COMPLETION_PENDING) sched_yield();
   return r;
@@ -718,8 +725,12 @@ static void on_leave(uint32_t slot_index, uint32_t gen) {
       tl_unlink(n);
       continue;
     }
-    if (st == N_CLAIMED) { /* its dispatcher's send is failing right now */
+    if (st == N_CLAIMED) { /* its dispatcher's send is failing right now (or it is waking a waiter) */
       sched_yield();
+      continue;
+    }
+    if (st == N_WOKEN) { /* a waiter's node: the thread exits from inside its wait */
+      tl_unlink(n);
       continue;
     }
     /* N_FAILED: ours to cancel. (N_SENT / N_CANCELED nodes are never on the list here.) */

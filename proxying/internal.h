@@ -167,6 +167,11 @@ int wt__proxying_send_prepared(wt_thread target, wt__prepared *p);
 /* Frees a record that was never sent (or whose send failed). Any thread. */
 void wt__proxying_discard_prepared(wt__prepared *p);
 
+/* Wakes thread `t` if it is blocked in a library wait (wt_thread_serve, wt_call_sync), so that it
+ * re-checks its condition; does nothing to a thread that is not waiting (it checks its condition
+ * before it sleeps: publish the change first). Any thread; lock-free, allocates nothing. */
+void wt__proxying_wake(wt_thread t);
+
 /* ---- thread roles (for modules above the router: completion/, worker/)
  *
  * Flags a thread sets on itself; cleared when it leaves. NOBLOCK: it never blocks (the I/O thread):

@@ -1197,6 +1197,12 @@ void wt__proxying_discard_prepared(wt__prepared *p) {
   if (p) release(p);
 }
 
+void wt__proxying_wake(wt_thread t) {
+  uint32_t idx = (uint32_t)(t.bits & 0xffffffffu);
+  if (idx == 0 || idx > WT_PROXYING_MAX_THREADS) return;
+  wake_owner(&slots[idx - 1]); /* slots are static: a stale id wakes nobody harmfully */
+}
+
 int wt__proxying_self_flags_set(uint32_t flags) {
   int r = join_self();
   if (r) return r;

@@ -157,9 +157,8 @@ int wt_completion_then(wt_completion *c, wt_thread where, wt_completion_fn fn, w
  * block: register a continuation instead); WT_EDEADLK when `c` is bound to the calling thread (only
  * its own event loop could settle it) or the calling thread is a dedicated JS worker thread and `c`
  * is bound to no other thread; WT_EDEPTH (nesting bound, see proxying.h); WT_EFULL; WT_ENOMEM;
- * WT_EINVAL. Calling thread; a wait that does not find `c` settled allocates a node and its record;
- * the record wakes the waiter and may be left in its mailbox when the wait saw the settle first (a
- * no-op, run by the next poll or serve: wt_thread_poll counts it). */
+ * WT_EINVAL. Calling thread; a wait that does not find `c` settled allocates one node (the settle
+ * wakes the waiter directly, nothing goes through its mailbox). */
 int wt_completion_wait(wt_completion *c, int timeout_ms);
 
 /* ------------------------------------------------------------------ sync over async */
@@ -179,7 +178,7 @@ typedef int (*wt_async_start_fn)(wt_completion *c, void *arg);
  * WT_ESTALE / WT_ENOENT (target gone / never joined), WT_EINVAL (start NULL), WT_ENOMEM, WT_EFULL,
  * WT_EDEPTH (the start is a prepared post: a full mailbox does not refuse it). *out is NULL on every
  * return but 0 and a rejection. Calling thread; blocks; allocates the completion, the start's context
- * and record, and the wait's node and record. */
+ * and record, and the wait's node. */
 int wt_await_sync(wt_thread target, wt_async_start_fn start, void *arg, int timeout_ms,
                   wt_completion **out);
 

@@ -582,8 +582,6 @@ TEST(Completion, ENOMEM_RegistersNothing) {
   wt__proxying_fail_allocs(1);
   EXPECT_EQ(wt_completion_then(c, WT_THREAD_NONE, ContFn, ContCancel, &k), WT_ENOMEM);
   wt__proxying_fail_allocs(1);
-  EXPECT_EQ(wt_completion_wait(c, 10), WT_ENOMEM);
-  wt__proxying_fail_allocs(1);
   EXPECT_EQ(wt_completion_bind(c, other.id()), WT_ENOMEM);
   wt__proxying_fail_allocs(1);
   EXPECT_EQ(wt_await_sync(other.id(), [](wt_completion *, void *) { return 0; }, nullptr, kHang, nullptr), WT_ENOMEM);
@@ -620,6 +618,14 @@ TEST(Completion, ENOMEM_RegistersNothing) {
   EXPECT_EQ(r, WT_ENOMEM);
   EXPECT_EQ(wt_completion_result_get(d, nullptr, nullptr), WT_COMPLETION_PENDING) << "c stays pending";
   EXPECT_EQ(wt_completion_resolve(d, &b), 0);
+  wt_completion_release(d);
+  // A wait's node (its only allocation: the settle wakes it directly, no mailbox record).
+  d = Make();
+  wt_test_fail_allocs_self(1);
+  r = wt_completion_wait(d, 10);
+  wt_test_fail_allocs_self(0);
+  EXPECT_EQ(r, WT_ENOMEM);
+  EXPECT_EQ(wt_completion_wait(d, 0), WT_ETIMEDOUT) << "nothing registered, still pending";
   wt_completion_release(d);
   EXPECT_EQ(CStats().live, s0.live);
 }
