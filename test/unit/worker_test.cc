@@ -190,7 +190,7 @@ TEST(Worker, RefusesToBlockOnItsOwnPromises) {
   wt_thread w;
   ASSERT_EQ(wt_worker_create(RecordStart, nullptr, &s, &w), 0);
   struct R {
-    int bound_self = -999, unbound = -999, await_self = -999, bound_other = -999;
+    int bound_self = -999, unbound = -999, await_self = -999, bound_other = -999, js_promise = -999;
   } r;
   wt_thread other_id = other.id();
   ASSERT_EQ(RunOn(w, [&] {
@@ -207,7 +207,17 @@ TEST(Worker, RefusesToBlockOnItsOwnPromises) {
     ASSERT_EQ(wt_completion_bind(c, other_id), 0);
     r.bound_other = wt_completion_wait(c, 20);
     wt_completion_release(c);
+#ifdef __EMSCRIPTEN__
+    // Its own JS Promise (a timer of its own event loop would settle it): refused, not a hang.
+    ASSERT_EQ(wt_completion_create(&c), 0);
+    ASSERT_EQ(EM_ASM_INT({ return wtCompletion.fromPromise(new Promise((r) => setTimeout(r, 1)), $0); }, c), 0);
+    r.js_promise = wt_completion_wait(c, kHang);
+    wt_completion_release(c);
+#endif
   }), 0);
+#ifdef __EMSCRIPTEN__
+  EXPECT_EQ(r.js_promise, WT_EDEADLK) << "its own JS Promise: only its own loop could settle it";
+#endif
   EXPECT_EQ(r.bound_self, WT_EDEADLK);
   EXPECT_EQ(r.unbound, WT_EDEADLK) << "only its own loop could settle an unbound completion";
   EXPECT_EQ(r.await_self, WT_EDEADLK);
@@ -538,13 +548,20 @@ TEST(IoThread, UISettledContinuationRunsThereWhileAWorkerIsBlocked) {
     return 0;
   }, nullptr, &s), 0);
   ASSERT_TRUE(WaitFor([&] { return s.b_waiting.load() == 1; }));
-  ASSERT_EQ(wt_post(ui, [](wt_call *, void *p) {  // the UI thread settles c1 (a Promise's outcome)
+  ASSERT_EQ(wt_post(ui, [](wt_call *, void *p) {  // the UI thread settles c1: a Promise's outcome
     S *s = static_cast<S *>(p);
     s->settled_on_ui = wt_thread_is_ui();
+#ifdef __EMSCRIPTEN__
+    // A real JS Promise of the UI thread, settled later from its event loop (a timer), bound to c1.
+    int rc = EM_ASM_INT({ return wtCompletion.fromPromise(new Promise((r) => setTimeout(() => r(41n), 1)), $0); },
+                        s->c1);
+    if (rc != 0) s->settled_on_ui = rc;
+#else
     wt_value v = {};
     v.kind = WT_VALUE_U64;
     v.u64 = 41;
     wt_completion_resolve(s->c1, &v);
+#endif
     return 0;
   }, nullptr, &s), 0);
   ASSERT_TRUE(WaitFor([&] { return s.w_sync_rc.load() != -999; }));
