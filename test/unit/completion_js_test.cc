@@ -36,6 +36,7 @@ namespace {
 
 using wtt::Event;
 using wtt::kHang;
+using wtt::RunOn;
 using wtt::Thread;
 
 wt_completion_stats CStats() {
@@ -53,17 +54,6 @@ bool WaitFor(const std::function<bool()> &pred) {
   return true;
 }
 
-int ExitThread(wt_call *, void *) {
-  pthread_exit(nullptr);
-  return 0;
-}
-
-// Runs fn on `t` (from its mailbox) and waits for it.
-int RunOn(wt_thread t, const std::function<void()> &fn) {
-  wt_result res;
-  return wt_call_sync(t, [](wt_call *, void *p) { (*static_cast<const std::function<void()> *>(p))(); return 0; },
-                      const_cast<std::function<void()> *>(&fn), kHang, &res);
-}
 
 // Installs Module.wtTest.describe (a Promise outcome as text) and .record (writes it to a Rec, see
 // below) in the calling realm. On Module, not globalThis: a reaction that runs after its thread exited
@@ -95,36 +85,10 @@ struct Rec {
 };
 static_assert(sizeof(Rec) == 256, "Module.wtTest.record writes text at offset 4");
 
-// A worker that idles in its JS event loop (Promises settle there) until told to exit.
-struct LoopThread {
-  Event joined;
-  std::atomic<uint64_t> id{0};
-  pthread_t th{};
-  bool exited = false;
-  LoopThread() {
-    if (pthread_create(&th, nullptr,
-                       [](void *p) -> void * {
-                         LoopThread *l = static_cast<LoopThread *>(p);
-                         wt_thread me;
-                         if (wt_thread_join(&me) != 0) abort();
-                         InstallDescribe();
-                         l->id = me.bits;
-                         l->joined.Set();
-                         emscripten_exit_with_live_runtime();
-                         return nullptr;
-                       },
-                       this) != 0)
-      abort();
-    if (!joined.Wait()) abort();
-  }
-  ~LoopThread() { Exit(); }
-  wt_thread tid() const { return wt_thread{id.load()}; }
-  void Exit() {
-    if (exited) return;
-    exited = true;
-    EXPECT_EQ(wt_post(tid(), ExitThread, nullptr, nullptr), 0);
-    pthread_join(th, nullptr);
-  }
+// A worker that idles in its JS event loop (Promises settle there) until told to exit, with
+// Module.wtTest's helpers installed.
+struct LoopThread : wtt::LoopThread {
+  LoopThread() : wtt::LoopThread(InstallDescribe) {}
 };
 
 // ------------------------------------------------------------------ JS Promise -> completion

@@ -21,12 +21,6 @@
 #include <string>
 #include <vector>
 
-#ifdef __EMSCRIPTEN__
-// Iteration counts under wasm (Workers on 2 cores): the same code paths, fewer rounds.
-#define WT_TEST_SCALE(host, wasm) (wasm)
-#else
-#define WT_TEST_SCALE(host, wasm) (host)
-#endif
 
 extern "C" long wt_test_allocs_self(void);
 extern "C" long wt_test_frees_self(void);

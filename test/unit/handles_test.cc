@@ -25,9 +25,6 @@
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten/emscripten.h>
-#define WT_TEST_SCALE(host, wasm) (wasm)
-#else
-#define WT_TEST_SCALE(host, wasm) (host)
 #endif
 
 extern "C" long wt_test_allocs_self(void);
@@ -39,6 +36,7 @@ using wtt::Event;
 using wtt::kHang;
 using wtt::Server;
 using wtt::ServeUntil;
+using wtt::RunOn;
 using wtt::Thread;
 
 wt_handles_stats HStats() {
@@ -825,48 +823,7 @@ bool WaitFor(const std::function<bool()> &pred) {
   return true;
 }
 
-int ExitThread(wt_call *, void *) {
-  pthread_exit(nullptr);
-  return 0;
-}
-
-// A worker that returns to its JS event loop (transferred values arrive there) until Exit().
-struct LoopThread {
-  Event joined;
-  std::atomic<uint64_t> id{0};
-  pthread_t th{};
-  bool exited = false;
-  LoopThread() {
-    if (pthread_create(&th, nullptr,
-                       [](void *p) -> void * {
-                         LoopThread *l = static_cast<LoopThread *>(p);
-                         wt_thread me;
-                         if (wt_thread_join(&me) != 0) abort();
-                         l->id = me.bits;
-                         l->joined.Set();
-                         emscripten_exit_with_live_runtime();
-                         return nullptr;
-                       },
-                       this) != 0)
-      abort();
-    if (!joined.Wait()) abort();
-  }
-  ~LoopThread() { Exit(); }
-  wt_thread tid() const { return wt_thread{id.load()}; }
-  void Exit() {
-    if (exited) return;
-    exited = true;
-    EXPECT_EQ(wt_post(tid(), ExitThread, nullptr, nullptr), 0);
-    pthread_join(th, nullptr);
-  }
-};
-
-// Runs fn on thread t (a sync call) and returns the call's status.
-int On(wt_thread t, std::function<void()> fn) {
-  wt_result res;
-  return wt_call_sync(t, [](wt_call *, void *p) { (*static_cast<std::function<void()> *>(p))(); return 0; }, &fn,
-                      kHang, &res);
-}
+using wtt::LoopThread;
 
 // On the calling thread: registers an ArrayBuffer of 16 bytes (i * 7), kept also in globalThis.wtTestBuf.
 uint64_t RegisterTestBuffer() {
@@ -904,7 +861,7 @@ uint64_t AwaitHandle(wt_completion *c) {
 void ReleaseBoth(wt_thread t, uint64_t h) {
   EXPECT_EQ(wt_handle_release(wt_handle{h}), 0);
   int rc = -999;
-  EXPECT_EQ(On(t, [&] { rc = EM_ASM_INT({ return wtHandles.release(BigInt.asUintN(64, HEAP64[$0 >> 3])); }, &h); }), 0);
+  EXPECT_EQ(RunOn(t, [&] { rc = EM_ASM_INT({ return wtHandles.release(BigInt.asUintN(64, HEAP64[$0 >> 3])); }, &h); }), 0);
   EXPECT_EQ(rc, 0);
 }
 
@@ -919,7 +876,7 @@ TEST(HandlesJs, TransferMovesAnArrayBufferBetweenWorkersAndThroughTheUiThread) {
     uint64_t h = 0;
     wt_completion *c = nullptr;
     int rc = -999, len = -2, get = -999;
-    ASSERT_EQ(On(a.tid(), [&] {
+    ASSERT_EQ(RunOn(a.tid(), [&] {
       h = RegisterTestBuffer();
       rc = wt_handle_transfer(wt_handle{h}, b.tid(), &c);
       len = TestBufferLength();
@@ -938,11 +895,11 @@ TEST(HandlesJs, TransferMovesAnArrayBufferBetweenWorkersAndThroughTheUiThread) {
     ASSERT_NE(hb, 0u);
     EXPECT_TRUE(wt_thread_equal(wt_handle_owner(wt_handle{hb}), b.tid()));
     int holds = 0;
-    ASSERT_EQ(On(b.tid(), [&] { holds = HoldsTestBytes(hb); }), 0);
+    ASSERT_EQ(RunOn(b.tid(), [&] { holds = HoldsTestBytes(hb); }), 0);
     EXPECT_EQ(holds, 1) << "B's value is the ArrayBuffer with its bytes";
 
     // A -> the UI thread -> B.
-    ASSERT_EQ(On(a.tid(), [&] {
+    ASSERT_EQ(RunOn(a.tid(), [&] {
       h = RegisterTestBuffer();
       rc = wt_handle_transfer(wt_handle{h}, wt_thread_ui(), &c);
       len = TestBufferLength();
@@ -954,7 +911,7 @@ TEST(HandlesJs, TransferMovesAnArrayBufferBetweenWorkersAndThroughTheUiThread) {
     wt_completion_release(c);
     EXPECT_TRUE(wt_thread_equal(wt_handle_owner(wt_handle{hu}), wt_thread_ui()));
     uint64_t hb2 = 0;
-    ASSERT_EQ(On(wt_thread_ui(), [&] {
+    ASSERT_EQ(RunOn(wt_thread_ui(), [&] {
       holds = HoldsTestBytes(hu);
       rc = wt_handle_transfer(wt_handle{hu}, b.tid(), &c);
       get = wt_handle_get(wt_handle{hu}, nullptr);
@@ -964,7 +921,7 @@ TEST(HandlesJs, TransferMovesAnArrayBufferBetweenWorkersAndThroughTheUiThread) {
     EXPECT_EQ(get, WT_EHANDLE_STALE);
     hb2 = AwaitHandle(c);
     wt_completion_release(c);
-    ASSERT_EQ(On(b.tid(), [&] { holds = HoldsTestBytes(hb2); }), 0);
+    ASSERT_EQ(RunOn(b.tid(), [&] { holds = HoldsTestBytes(hb2); }), 0);
     EXPECT_EQ(holds, 1);
 
     wt_handles_stats s1 = HStats();
@@ -988,7 +945,7 @@ TEST(HandlesJs, TransferMovesAMessagePortThatStillWorks) {
   wt_completion *c = nullptr;
   int rc = -999;
   uint64_t bid = b.tid().bits;
-  ASSERT_EQ(On(a.tid(), [&] {
+  ASSERT_EQ(RunOn(a.tid(), [&] {
     EM_ASM({
       const ch = new MessageChannel();
       globalThis.wtTestPort = ch.port1;
@@ -1006,7 +963,7 @@ TEST(HandlesJs, TransferMovesAMessagePortThatStillWorks) {
   wt_completion_release(c);
   ASSERT_NE(hb, 0u);
   int is_port = 0;
-  ASSERT_EQ(On(b.tid(), [&] {
+  ASSERT_EQ(RunOn(b.tid(), [&] {
     is_port = EM_ASM_INT({
       const p = wtHandles.get(BigInt.asUintN(64, HEAP64[$0 >> 3]));
       if (typeof p.postMessage !== 'function') return 0;
@@ -1016,8 +973,8 @@ TEST(HandlesJs, TransferMovesAMessagePortThatStillWorks) {
   }), 0);
   EXPECT_EQ(is_port, 1);
   EXPECT_TRUE(WaitFor([&] { return got.load() == 1; })) << "A's end of the channel got B's message";
-  ASSERT_EQ(On(a.tid(), [] { EM_ASM({ wtTestPort.close(); delete globalThis.wtTestPort; }); }), 0);
-  ASSERT_EQ(On(b.tid(), [&] { EM_ASM({ wtHandles.get(BigInt.asUintN(64, HEAP64[$0 >> 3])).close(); }, &hb); }), 0);
+  ASSERT_EQ(RunOn(a.tid(), [] { EM_ASM({ wtTestPort.close(); delete globalThis.wtTestPort; }); }), 0);
+  ASSERT_EQ(RunOn(b.tid(), [&] { EM_ASM({ wtHandles.get(BigInt.asUintN(64, HEAP64[$0 >> 3])).close(); }, &hb); }), 0);
   ReleaseBoth(b.tid(), hb);
 }
 
@@ -1029,7 +986,7 @@ TEST(HandlesJs, TransferOfANonTransferableValueFailsAndKeepsIt) {
   uint64_t h[2] = {0, 0};
   int rc[2] = {-999, -999}, kept[2] = {0, 0};
   wt_completion *c[2] = {reinterpret_cast<wt_completion *>(1), reinterpret_cast<wt_completion *>(1)};
-  ASSERT_EQ(On(a.tid(), [&] {
+  ASSERT_EQ(RunOn(a.tid(), [&] {
     EM_ASM({
       HEAP64[$0 >> 3] = wtHandles.register({ tag: 'plain' });
       const d = new ArrayBuffer(8);
@@ -1075,7 +1032,7 @@ TEST(HandlesJs, TransferToAGoneOrUnknownTargetFailsAndKeepsTheObject) {
   uint64_t h = 0;
   int rc[4] = {-999, -999, -999, -999}, len = -2, get = -999, holds = 0;
   wt_completion *c = nullptr;
-  ASSERT_EQ(On(a.tid(), [&] {
+  ASSERT_EQ(RunOn(a.tid(), [&] {
     h = RegisterTestBuffer();
     rc[0] = wt_handle_transfer(wt_handle{h}, gone, &c);
     rc[1] = wt_handle_transfer(wt_handle{h}, unknown, &c);
@@ -1101,7 +1058,7 @@ TEST(HandlesJs, TransferToAGoneOrUnknownTargetFailsAndKeepsTheObject) {
   EXPECT_EQ(holds, 1);
   EXPECT_EQ(HStats().transfers_failed - s0.transfers_failed, 5u);
   EXPECT_EQ(HStats().transfers_sent - s0.transfers_sent, 0u);
-  ASSERT_EQ(On(a.tid(), [] { EM_ASM({ delete globalThis.wtTestBuf; }); }), 0);
+  ASSERT_EQ(RunOn(a.tid(), [] { EM_ASM({ delete globalThis.wtTestBuf; }); }), 0);
   ReleaseBoth(a.tid(), h);
 }
 
@@ -1138,7 +1095,7 @@ TEST(HandlesJs, TargetExitsMidFlightCancelsAndLeaksNothing) {
       wt_completion *c = nullptr;
       int rc = -999;
       uint64_t h = 0;
-      ASSERT_EQ(On(a.tid(), [&] {
+      ASSERT_EQ(RunOn(a.tid(), [&] {
         h = RegisterTestBuffer();
         rc = wt_handle_transfer(wt_handle{h}, to, &c);
         EM_ASM({ delete globalThis.wtTestBuf; });
@@ -1174,7 +1131,7 @@ TEST(HandlesJs, TransferAfterAnAcceptedReleaseFreesNothingTwice) {
   uint64_t h = 0;
   wt_completion *c = nullptr;
   int rel = -999, rc = -999;
-  ASSERT_EQ(On(a.tid(), [&] {
+  ASSERT_EQ(RunOn(a.tid(), [&] {
     h = RegisterTestBuffer();
     rel = wt_handle_release(wt_handle{h});  // on the owner: queued, applied at its next serve
     rc = wt_handle_transfer(wt_handle{h}, b.tid(), &c);
@@ -1184,13 +1141,13 @@ TEST(HandlesJs, TransferAfterAnAcceptedReleaseFreesNothingTwice) {
   ASSERT_EQ(rc, 0);
   uint64_t hb = AwaitHandle(c);
   wt_completion_release(c);
-  ASSERT_EQ(On(a.tid(), [] {}), 0);  // A served its batch task (queued before this call)
+  ASSERT_EQ(RunOn(a.tid(), [] {}), 0);  // A served its batch task (queued before this call)
   wt_handles_stats s1 = HStats();
   EXPECT_EQ(s1.applied - s0.applied, 1u) << "the accepted release counts as applied, once";
   EXPECT_EQ(s1.freed - s0.freed, 1u) << "A's entry, once";
   EXPECT_EQ(s1.stale - s0.stale, 0u);
   int holds = 0;
-  ASSERT_EQ(On(b.tid(), [&] { holds = HoldsTestBytes(hb); }), 0);
+  ASSERT_EQ(RunOn(b.tid(), [&] { holds = HoldsTestBytes(hb); }), 0);
   EXPECT_EQ(holds, 1);
   ReleaseBoth(b.tid(), hb);
   EXPECT_EQ(HStats().live, s0.live);
@@ -1205,7 +1162,7 @@ TEST(HandlesJs, TransferBackAndForthKeepsTheBytes) {
     LoopThread a, b;
     const int kHops = 200;
     uint64_t h = 0;
-    ASSERT_EQ(On(a.tid(), [&] {
+    ASSERT_EQ(RunOn(a.tid(), [&] {
       h = RegisterTestBuffer();
       EM_ASM({ delete globalThis.wtTestBuf; });
     }), 0);
@@ -1213,7 +1170,7 @@ TEST(HandlesJs, TransferBackAndForthKeepsTheBytes) {
       wt_thread from = (i & 1) ? b.tid() : a.tid(), to = (i & 1) ? a.tid() : b.tid();
       wt_completion *c = nullptr;
       int rc = -999;
-      ASSERT_EQ(On(from, [&] { rc = wt_handle_transfer(wt_handle{h}, to, &c); }), 0);
+      ASSERT_EQ(RunOn(from, [&] { rc = wt_handle_transfer(wt_handle{h}, to, &c); }), 0);
       ASSERT_EQ(rc, 0) << "hop " << i;
       h = AwaitHandle(c);
       wt_completion_release(c);
@@ -1221,7 +1178,7 @@ TEST(HandlesJs, TransferBackAndForthKeepsTheBytes) {
     }
     wt_thread last = (kHops & 1) ? b.tid() : a.tid();
     int holds = 0;
-    ASSERT_EQ(On(last, [&] { holds = HoldsTestBytes(h); }), 0);
+    ASSERT_EQ(RunOn(last, [&] { holds = HoldsTestBytes(h); }), 0);
     EXPECT_EQ(holds, 1);
     ReleaseBoth(last, h);
     wt_handles_stats s1 = HStats();
@@ -1240,14 +1197,14 @@ TEST(HandlesJs, TransferMovesAnOffscreenCanvasWhereTheBrowserHasIt) {
   uint64_t h = 0;
   wt_completion *c = nullptr;
   int rc = -999, ok = 0;
-  ASSERT_EQ(On(a.tid(), [&] {
+  ASSERT_EQ(RunOn(a.tid(), [&] {
     EM_ASM({ HEAP64[$0 >> 3] = wtHandles.register(new OffscreenCanvas(3, 5)); }, &h);
     rc = wt_handle_transfer(wt_handle{h}, b.tid(), &c);
   }), 0);
   ASSERT_EQ(rc, 0);
   uint64_t hb = AwaitHandle(c);
   wt_completion_release(c);
-  ASSERT_EQ(On(b.tid(), [&] {
+  ASSERT_EQ(RunOn(b.tid(), [&] {
     ok = EM_ASM_INT({
       const cv = wtHandles.get(BigInt.asUintN(64, HEAP64[$0 >> 3]));
       if (!(cv instanceof OffscreenCanvas) || cv.width !== 3 || cv.height !== 5) return 0;

@@ -25,10 +25,6 @@
 #ifdef __EMSCRIPTEN__
 #include <emscripten/emscripten.h>
 #include <emscripten/threading.h>
-// Iteration counts under wasm (Workers on 2 cores): the same code paths, fewer rounds.
-#define WT_TEST_SCALE(host, wasm) (wasm)
-#else
-#define WT_TEST_SCALE(host, wasm) (host)
 #endif
 
 namespace {
@@ -1287,33 +1283,7 @@ TEST(ProxyingBoundary, FailedWakeUpIsRetried) {
 #ifdef __EMSCRIPTEN__
 namespace {
 
-// A worker that returns to its JS event loop (its calls arrive as tasks from there) until it is told
-// to exit with pthread_exit.
-struct LoopThread {
-  Event joined;
-  std::atomic<uint64_t> id{0};
-  pthread_t th{};
-  LoopThread() {
-    if (pthread_create(&th, nullptr,
-                       [](void *p) -> void * {
-                         LoopThread *l = static_cast<LoopThread *>(p);
-                         wt_thread me;
-                         if (wt_thread_join(&me) != 0) abort();
-                         l->id = me.bits;
-                         l->joined.Set();
-                         emscripten_exit_with_live_runtime();  // back to the event loop, alive
-                         return nullptr;
-                       },
-                       this) != 0)
-      abort();
-    if (!joined.Wait()) abort();
-  }
-  wt_thread tid() const { return wt_thread{id.load()}; }
-  void Exit() {
-    EXPECT_EQ(wt_post(tid(), ExitThread, nullptr, nullptr), 0);
-    pthread_join(th, nullptr);
-  }
-};
+using wtt::LoopThread;
 
 int UnwindToEventLoop(wt_call *, void *) {
   emscripten_unwind_to_js_event_loop();

@@ -5,6 +5,14 @@
 
 #include "webthreads/proxying.h"
 
+#ifdef __EMSCRIPTEN__
+#include <emscripten/emscripten.h>
+// Iteration counts under wasm (Workers on 2 cores): the same code paths, fewer rounds.
+#define WT_TEST_SCALE(host, wasm) (wasm)
+#else
+#define WT_TEST_SCALE(host, wasm) (host)
+#endif
+
 #include <gtest/gtest.h>
 #include <pthread.h>
 
@@ -114,6 +122,49 @@ inline bool ServeUntil(const std::function<bool()> &pred) {
   auto fn = [](void *p) { return (*static_cast<const std::function<bool()> *>(p))() ? 1 : 0; };
   return wt_thread_serve(fn, const_cast<std::function<bool()> *>(&pred), kHang) == 0;
 }
+
+// Runs fn() on thread `t` (a sync call from its mailbox) and waits for it, serving meanwhile. Returns
+// the call's status.
+inline int RunOn(wt_thread t, const std::function<void()> &fn) {
+  return wt_call_sync(t, [](wt_call *, void *p) { (*static_cast<const std::function<void()> *>(p))(); return 0; },
+                      const_cast<std::function<void()> *>(&fn), kHang, nullptr);
+}
+
+#ifdef __EMSCRIPTEN__
+// A worker that idles in its JS event loop (Promises settle there, transferred values arrive there)
+// until Exit() (pthread_exit from its mailbox; then joined). on_start (may be NULL) runs on it first.
+struct LoopThread {
+  Event joined;
+  std::atomic<uint64_t> id{0};
+  pthread_t th{};
+  bool exited = false;
+  void (*on_start)();
+  explicit LoopThread(void (*start)() = nullptr) : on_start(start) {
+    if (pthread_create(&th, nullptr,
+                       [](void *p) -> void * {
+                         LoopThread *l = static_cast<LoopThread *>(p);
+                         wt_thread me;
+                         if (wt_thread_join(&me) != 0) abort();
+                         if (l->on_start) l->on_start();
+                         l->id = me.bits;
+                         l->joined.Set();
+                         emscripten_exit_with_live_runtime();
+                         return nullptr;
+                       },
+                       this) != 0)
+      abort();
+    if (!joined.Wait()) abort();
+  }
+  ~LoopThread() { Exit(); }
+  wt_thread tid() const { return wt_thread{id.load()}; }
+  void Exit() {
+    if (exited) return;
+    exited = true;
+    EXPECT_EQ(wt_post(tid(), [](wt_call *, void *) -> int { pthread_exit(nullptr); }, nullptr, nullptr), 0);
+    pthread_join(th, nullptr);
+  }
+};
+#endif
 
 }  // namespace wtt
 

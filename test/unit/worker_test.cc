@@ -32,6 +32,7 @@ using wtt::Event;
 using wtt::kHang;
 using wtt::Server;
 using wtt::ServeUntil;
+using wtt::RunOn;
 using wtt::Thread;
 
 int Nop(wt_call *, void *) { return 0; }
@@ -46,11 +47,6 @@ bool WaitFor(const std::function<bool()> &pred, int ms = kHang) {
   return true;
 }
 
-// Runs fn() on thread t and waits for it (the calling thread serves meanwhile).
-int RunOn(wt_thread t, std::function<void()> fn) {
-  return wt_call_sync(t, [](wt_call *, void *p) { (*static_cast<std::function<void()> *>(p))(); return 0; }, &fn,
-                      kHang, nullptr);
-}
 
 // A worker whose start function signals the test.
 struct Started {
