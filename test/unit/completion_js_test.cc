@@ -45,14 +45,7 @@ wt_completion_stats CStats() {
   return s;
 }
 
-bool WaitFor(const std::function<bool()> &pred) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kHang);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
+using wtt::WaitFor;
 
 
 // Installs Module.wtTest.describe (a Promise outcome as text) and .record (writes it to a Rec, see

@@ -813,15 +813,7 @@ wt_completion_stats CStats() {
   return s;
 }
 
-// Waits (bounded) for a condition another thread makes true.
-bool WaitFor(const std::function<bool()> &pred) {
-  double deadline = wt__now_ms() + kHang;
-  while (!pred()) {
-    if (wt__now_ms() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
+using wtt::WaitFor;
 
 using wtt::LoopThread;
 

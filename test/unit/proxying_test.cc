@@ -826,15 +826,7 @@ class Joined {
   Thread th_;  // last: starts after the fields above exist
 };
 
-// Waits (bounded) for a condition another thread makes true without calling this one.
-bool WaitFor(const std::function<bool()> &pred) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kHang);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
+using wtt::WaitFor;
 
 // Waits (bounded) until the calling thread's mailbox holds at least n items.
 bool WaitPendingSelf(int n) {

@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <functional>
 #include <mutex>
+#include <thread>
 
 namespace wtt {
 
@@ -121,6 +122,17 @@ class Server {
 inline bool ServeUntil(const std::function<bool()> &pred) {
   auto fn = [](void *p) { return (*static_cast<const std::function<bool()> *>(p))() ? 1 : 0; };
   return wt_thread_serve(fn, const_cast<std::function<bool()> *>(&pred), kHang) == 0;
+}
+
+// Waits (bounded, polling every ms) for a condition another thread makes true without calling this
+// one. false when `ms` passed first (the bound only turns a hang into a failure).
+inline bool WaitFor(const std::function<bool()> &pred, int ms = kHang) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
 }
 
 // Runs fn() on thread `t` (a sync call from its mailbox) and waits for it, serving meanwhile. Returns

@@ -37,15 +37,7 @@ using wtt::Thread;
 
 int Nop(wt_call *, void *) { return 0; }
 
-// Waits (bounded) for a condition another thread makes true without calling this one.
-bool WaitFor(const std::function<bool()> &pred, int ms = kHang) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
+using wtt::WaitFor;
 
 
 // A worker whose start function signals the test.
