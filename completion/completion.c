@@ -46,6 +46,7 @@
  */
 #include "webthreads/completion.h"
 
+#include "completion/internal.h"
 #include "proxying/internal.h"
 
 #include <assert.h>
@@ -57,7 +58,7 @@
 #include <string.h>
 
 enum { C_PENDING = 0, C_SETTLING, C_SETTLED };
-enum { N_WAITING = 0, N_CLAIMED, N_SENT, N_FAILED, N_CANCELED, N_WOKEN };
+enum { N_WAITING = 0, N_CLAIMED, N_FAILED, N_CANCELED, N_WOKEN };
 
 typedef struct node node;
 
@@ -640,10 +641,8 @@ int wt_await_sync(wt_thread target, wt_async_start_fn start, void *arg, int time
   return await_sync(target, start, NULL, arg, timeout_ms, out);
 }
 
-/* wt_await_sync whose `arg` is owned by the call: exactly one of start(c, arg) and drop(arg) runs —
- * drop on the calling thread when nothing was sent (every early return), or on the target as it
- * leaves before running start. Used by completion/js_exports.c (wt_await_js_sync), whose start reads
- * a heap copy of its strings that may outlive a timed-out caller. */
+/* completion/internal.h. Used by completion/js_exports.c (wt_await_js_sync), whose start reads a heap
+ * copy of its strings that may outlive a timed-out caller. */
 int wt__await_sync_drop(wt_thread target, wt_async_start_fn start, wt_cancel_fn drop, void *arg, int timeout_ms,
                         wt_completion **out) {
   if (!start || !drop) return WT_EINVAL; /* drop NULL: the caller keeps arg (nothing ran) */
@@ -733,7 +732,7 @@ static void on_leave(uint32_t slot_index, uint32_t gen) {
       tl_unlink(n);
       continue;
     }
-    /* N_FAILED: ours to cancel. (N_SENT / N_CANCELED nodes are never on the list here.) */
+    /* N_FAILED: ours to cancel. (Sent and canceled nodes are never on the list here.) */
     assert(st == N_FAILED && "completion leave hook: unexpected node state");
     node_cancel_here(n);
     atomic_store(&n->state, N_CANCELED);

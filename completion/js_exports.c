@@ -11,6 +11,7 @@
  * Promise with WT_ECANCELED (wt__js_completion_canceled). */
 #include "webthreads/completion.h"
 
+#include "completion/internal.h"
 #include "proxying/internal.h"
 
 #include <emscripten/emscripten.h>
@@ -19,9 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* completion/completion.c: wt_await_sync whose arg is freed by drop when start never runs. */
-extern int wt__await_sync_drop(wt_thread target, wt_async_start_fn start, wt_cancel_fn drop, void *arg,
-                               int timeout_ms, wt_completion **out);
 
 /* Implemented in JS (js/library_completion.js). */
 extern void wt__js_completion_settled(uint32_t token, wt_completion *c);

@@ -1198,9 +1198,8 @@ void wt__proxying_discard_prepared(wt__prepared *p) {
 }
 
 void wt__proxying_wake(wt_thread t) {
-  uint32_t idx = (uint32_t)(t.bits & 0xffffffffu);
-  if (idx == 0 || idx > WT_PROXYING_MAX_THREADS) return;
-  wake_owner(&slots[idx - 1]); /* slots are static: a stale id wakes nobody harmfully */
+  wt__slot *s = wt__proxying_slot(t);
+  if (s) wake_owner(s); /* slots are static: a stale id wakes nobody harmfully */
 }
 
 int wt__proxying_self_flags_set(uint32_t flags) {
