@@ -1,6 +1,9 @@
-/* The one blocking wait (see wait.h). Spin, then sleep on a futex. The GC-safe region of the Mono glue
- * (roadmap item 5) will wrap the sleeping part here and nowhere else. */
+/* The one blocking wait (see wait.h). Spin, then sleep on a futex. The runtime's GC-safe region
+ * (webthreads/runtime.h: the Mono glue) wraps the sleep here and nowhere else; the spin stays outside it
+ * (bounded, like any short native call). */
 #include "common/wait.h"
+
+#include "runtime/internal.h"
 
 #include "webthreads/error.h"
 
@@ -55,7 +58,10 @@ int wt__wait(_Atomic uint32_t *word, uint32_t expected, double deadline_ms, int 
     rel = deadline_ms - wt__now_ms();
     if (rel <= 0) return WT_ETIMEDOUT;
   }
-  /* (GC-safe enter goes here.) */
+  /* `anchor` is a local of this frame: the runtime may scan the stack up to it while we sleep. */
+  void *anchor = NULL;
+  const wt_runtime_hooks *hooks;
+  void *region = wt__runtime_sleep_enter(&hooks, &anchor);
 #ifdef __EMSCRIPTEN__
   int r = emscripten_futex_wait((void *)word, expected, rel < 0 ? INFINITY : rel);
   (void)r;
@@ -68,7 +74,7 @@ int wt__wait(_Atomic uint32_t *word, uint32_t expected, double deadline_ms, int 
   }
   syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, expected, tsp, NULL, 0);
 #endif
-  /* (GC-safe leave goes here.) */
+  if (region) wt__runtime_sleep_leave(hooks, region, &anchor);
   if (atomic_load_explicit(word, memory_order_acquire) != expected) return 0;
   if (deadline_ms >= 0 && wt__now_ms() >= deadline_ms) return WT_ETIMEDOUT;
   return 0;

@@ -2,7 +2,7 @@
  *
  * Every place where the library blocks a thread (a sync call waiting for its answer, a thread serving
  * its mailbox, a leaving thread waiting for senders to let go of it) goes through wt__wait(). That is
- * the single point where the Mono glue will enter and leave a GC-safe region, where a watchdog can see
+ * the single point where the runtime (webthreads/runtime.h) enters and leaves a GC-safe region, where a watchdog can see
  * who waits, and where the spin-then-sleep policy lives.
  *
  * wt__wait is a futex-style wait: it returns when *word no longer holds `expected`, when another thread

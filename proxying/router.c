@@ -57,6 +57,7 @@
 #include "proxying/internal.h"
 
 #include "common/wait.h"
+#include "runtime/internal.h"
 
 #include <assert.h>
 #include <limits.h>
@@ -962,6 +963,7 @@ int wt_thread_poll(void) {
 
 int wt_thread_serve(int (*until)(void *), void *until_arg, int timeout_ms) {
   if (wt__backend_is_browser_ui() || (tl_flags & WT__TF_NOBLOCK)) return WT_EWOULDBLOCK;
+  if (!wt__runtime_may_block()) return WT_EWOULDBLOCK;
   int r = join_self();
   if (r) return r;
   wt__slot *self = tl_slot;
@@ -1069,6 +1071,7 @@ int wt_call_sync(wt_thread target, wt_fn fn, void *arg, int timeout_ms, wt_resul
   if ((wt_thread_is_ui() || wt__backend_is_browser_ui()) && atomic_load(&ui_policy) != WT_UI_POLICY_DANGEROUS_SPIN)
     return fail(res, WT_EWOULDBLOCK);
   if (tl_flags & WT__TF_NOBLOCK) return fail(res, WT_EWOULDBLOCK);
+  if (!wt__runtime_may_block()) return fail(res, WT_EWOULDBLOCK);
   if (!may_nest(self)) return fail(res, WT_EDEPTH);
 
   wt__item *it = new_item(K_SYNC, fn, arg);

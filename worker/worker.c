@@ -35,6 +35,7 @@
  * thread).
  */
 #include "webthreads/worker.h"
+#include "runtime/internal.h"
 
 #include "proxying/internal.h"
 #include "worker/internal.h"
@@ -222,6 +223,7 @@ static void *io_main(void *p) {
   wt_thread id = {atomic_load(&io_id)};
   if (wt__proxying_attach(id) != 0) abort(); /* reserved for this thread: impossible */
   if (wt__proxying_self_flags_set(WT__TF_NOBLOCK) != 0) abort();
+  wt__runtime_attach_self(); /* so completions delivered here may run runtime code */
 #ifdef __EMSCRIPTEN__
   emscripten_exit_with_live_runtime(); /* its JS event loop serves the mailbox */
 #else
