@@ -32,8 +32,8 @@
  * app_main blocks.
  *
  * Exit. Return from app_main to end the program. In the UI-thread build, a plain exit(N) called on the
- * deputy does not end the process (emscripten forwards it to the UI thread, whose runtime is kept alive
- * for its event loop): return N, or call emscripten_force_exit(N).
+ * deputy does not end a page (emscripten forwards it to the UI thread, whose runtime is kept alive for
+ * its event loop; node happens to exit with N): return N, or call emscripten_force_exit(N).
  *
  * Errors are negative WT_E... codes (webthreads/error.h).
  */
