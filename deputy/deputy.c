@@ -16,7 +16,8 @@
  *     event loop's stand-in) until the deputy's `finished` word is set; the deputy leaves the registry
  *     first, then sets the word and wakes the caller (wt__proxying_wake: the serve re-checks its
  *     condition). Only then does the caller pthread_join, which returns at once: the library never
- *     blocks outside its one wait (common/wait.h).
+ *     blocks outside its one wait (common/wait.h). The word is set by a cleanup handler, so a main_fn
+ *     that exits its thread (pthread_exit) ends the wait too (WT_ECANCELED).
  *
  * A caller with the I/O or JS-worker role is refused (WT_EINVAL): it may neither block (inline)
  * nor become the UI thread (host). One deputy at a time: `busy` is taken with one CAS by wt_deputy_main and given back when it
@@ -154,14 +155,23 @@ static _Atomic uint32_t finished; /* the deputy has left the registry and is abo
 static wt_thread host_ui;
 static int host_code;
 
-static void *deputy_host_main(void *unused) {
+/* The deputy's last act, also when main_fn never returns (pthread_exit, a C++ exception's unwind):
+ * then the router's exit destructor leaves after it, and the caller's join waits for that only. */
+static void host_finish(void *unused) {
   (void)unused;
-  int r = deputy_prologue();
-  host_code = r == 0 ? ctx.main_fn(ctx.argc, ctx.argv) : r;
-  wt_thread_leave(); /* before `finished`: nothing of the registry is left to do after it */
   atomic_store(&finished, 1);
   wt__wake(&finished, INT_MAX);
   wt__proxying_wake(host_ui);
+}
+
+static void *deputy_host_main(void *unused) {
+  (void)unused;
+  host_code = WT_ECANCELED; /* what the caller gets when main_fn exits its thread */
+  pthread_cleanup_push(host_finish, NULL);
+  int r = deputy_prologue();
+  host_code = r == 0 ? ctx.main_fn(ctx.argc, ctx.argv) : r;
+  wt_thread_leave(); /* before `finished`: nothing of the registry is left to do after it */
+  pthread_cleanup_pop(1);
   return NULL;
 }
 

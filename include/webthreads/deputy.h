@@ -68,7 +68,8 @@ typedef struct wt_deputy_config {
  * the library's one wait). Browser UI thread: never; on success it does not return at all (the UI
  * thread unwinds to its JS event loop, the program ends with main_fn's code).
  * Allocates: the deputy's pthread (host, browser UI thread).
- * Returns main_fn's return value (host, inline), or a negative code, and then main_fn did not run:
+ * Returns main_fn's return value (host, inline); host: WT_ECANCELED when main_fn never returned (it
+ * exited its thread: pthread_exit); or a negative code, and then main_fn did not run:
  * WT_EINVAL (main_fn NULL; stack_size refused by pthread_attr_setstacksize; inline: the caller is a
  * thread with a role that may not block — the I/O thread or a dedicated JS worker thread);
  * WT_EBUSY (a deputy is running already — this includes a call from inside main_fn — or, host, another

@@ -294,6 +294,23 @@ TEST(Deputy, EBUSY_AnotherThreadIsTheUiThread) {
   EXPECT_EQ(RunDeputy(App, 0, nullptr, nullptr), 7) << "given back after the refusal";
 }
 
+namespace {
+int AppExitsItsThread(int, char **) {
+  seen->ran++;
+  pthread_exit(nullptr);
+}
+}  // namespace
+
+// A main_fn that never returns (pthread_exit) still ends the caller's wait: no hang, WT_ECANCELED.
+TEST(Deputy, MainThatExitsItsThreadGivesECANCELED) {
+  Seen s;
+  seen = &s;
+  EXPECT_EQ(RunDeputy(AppExitsItsThread, 0, nullptr, nullptr), WT_ECANCELED);
+  EXPECT_EQ(s.ran.load(), 1);
+  EXPECT_EQ(wt_deputy_thread().bits, 0u);
+  EXPECT_EQ(RunDeputy(App, 0, nullptr, nullptr), 7) << "given back";
+}
+
 TEST(Deputy, EAGAIN_WhenTheDeputyCannotStart) {
   Seen s;
   seen = &s;
