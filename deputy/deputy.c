@@ -9,7 +9,10 @@
  *     program itself with emscripten_force_exit(code): that call is a sync proxy to the UI thread,
  *     which clears its keepalive count and exits for real (node's exit code, Module.onExit in a page).
  *     A plain exit() would not do: it reaches the UI thread as exit(), which only stops while the
- *     runtime is kept alive.
+ *     runtime is kept alive. Under node the keepalive count is not enough (idle Workers and pending
+ *     Atomics.waitAsync do not hold node's event loop): the deputy's Worker is strongly referenced,
+ *     as emscripten does for PROXY_TO_PTHREAD's main thread — without it node sometimes exited with
+ *     status 0 before the deputy's force_exit arrived (node.deputy.ui, 5 runs of 15 under load).
  *   - a pthread (PROXY_TO_PTHREAD's main): that thread is the deputy; run_deputy runs inline and its
  *     code is returned, so emscripten's own main-returned path sets the exit status.
  *   - host backend: the caller becomes the UI thread and serves its mailbox in wt_thread_serve (the
@@ -43,6 +46,10 @@
 #ifdef __EMSCRIPTEN__
 #include <emscripten/emscripten.h>
 #include <emscripten/threading.h>
+/* Emscripten 3.1.69 internal (system/lib/pthread/threading_internal.h; JS in library_pthread.js):
+ * under node, refs the thread's Worker so that node does not exit while it runs. crt1_proxy_main.c
+ * calls it for PROXY_TO_PTHREAD's main thread right after the same detached pthread_create. */
+void _emscripten_thread_set_strongref(pthread_t thread);
 #endif
 
 static _Atomic uint32_t busy;           /* 1 from wt_deputy_main's start until it returns */
@@ -144,6 +151,7 @@ int wt_deputy_main(wt_main_fn main_fn, int argc, char **argv, const wt_deputy_co
   }
   pthread_t t;
   if ((r = start_thread(deputy_ui_main, 1, &t)) != 0) return give_back(r);
+  _emscripten_thread_set_strongref(t); /* node: the deputy's Worker keeps the process alive */
   emscripten_exit_with_live_runtime(); /* back to the JS event loop, which serves the pool and calls */
   return 0;                            /* not reached */
 }
