@@ -1,8 +1,8 @@
 /* The deputy thread (include/webthreads/deputy.h): the program's main off the UI thread.
  *
- * Three ways to run the same thing. What the deputy does is one function, run_deputy: join the
- * registry as a normal thread, publish its id, start the I/O thread when configured, run main_fn. What differs is who the caller
- * is and how the program waits for it:
+ * Three ways to run the same thing. What the deputy does is the same everywhere (deputy_prologue,
+ * then main_fn): join the registry as a normal thread, publish its id, start the I/O thread when
+ * configured, run main_fn. What differs is who the caller is and how the program waits for it:
  *   - browser UI thread (no PROXY_TO_PTHREAD): the caller must not block, and pthread_create there
  *     only queues the thread for a Worker (the pool boots it from this very event loop), so it starts
  *     a detached deputy and unwinds to its JS event loop with the runtime alive. The deputy ends the
@@ -13,8 +13,9 @@
  *     Atomics.waitAsync do not hold node's event loop): the deputy's Worker is strongly referenced,
  *     as emscripten does for PROXY_TO_PTHREAD's main thread — without it node sometimes exited with
  *     status 0 before the deputy's force_exit arrived (node.deputy.ui, 5 runs of 15 under load).
- *   - a pthread (PROXY_TO_PTHREAD's main): that thread is the deputy; run_deputy runs inline and its
- *     code is returned, so emscripten's own main-returned path sets the exit status.
+ *   - a pthread (PROXY_TO_PTHREAD's main): that thread is the deputy; the prologue and main_fn run
+ *     inline and main_fn's code is returned, so emscripten's own main-returned path sets the exit
+ *     status.
  *   - host backend: the caller becomes the UI thread and serves its mailbox in wt_thread_serve (the
  *     event loop's stand-in) until the deputy's `finished` word is set; the deputy leaves the registry
  *     first, then sets the word and wakes the caller (wt__proxying_wake: the serve re-checks its
@@ -23,9 +24,10 @@
  *     that exits its thread (pthread_exit) ends the wait too (WT_ECANCELED).
  *
  * A caller with the I/O or JS-worker role is refused (WT_EINVAL): it may neither block (inline)
- * nor become the UI thread (host). One deputy at a time: `busy` is taken with one CAS by wt_deputy_main and given back when it
- * returns (host, inline); a second call — from inside main_fn too — gets WT_EBUSY. The context is a
- * static: written by the caller before pthread_create (which orders it for the new thread).
+ * nor become the UI thread (host). One deputy at a time: `busy` is taken with one CAS by
+ * wt_deputy_main and given back when it returns (host, inline); a second call — from inside main_fn
+ * too — gets WT_EBUSY. The context is a static: written by the caller before pthread_create (which
+ * orders it for the new thread).
  *
  * Locks: none. Blocking: host and inline only (see above).
  */
@@ -52,10 +54,10 @@
 void _emscripten_thread_set_strongref(pthread_t thread);
 #endif
 
-static _Atomic uint32_t busy;           /* 1 from wt_deputy_main's start until it returns */
-static _Atomic uint64_t deputy_bits;    /* the running deputy's id; 0 before it joined / after */
-static _Atomic uint64_t io_started;     /* test hook: the I/O thread the last deputy started */
-static _Atomic int fail_create_next;    /* test hook: the next pthread_create fails with this errno */
+static _Atomic uint32_t busy;        /* 1 from wt_deputy_main's start until it returns */
+static _Atomic uint64_t deputy_bits; /* the running deputy's id; 0 before it joined / after */
+static _Atomic uint64_t io_started;  /* test hook: the I/O thread the last deputy started */
+static _Atomic int fail_create_next; /* test hook: the next pthread_create fails with this errno */
 
 static struct {
   wt_main_fn main_fn;
@@ -137,7 +139,7 @@ static void *deputy_ui_main(void *unused) {
             wt_strerror(r));
     code = 1;
   }
-  wt_thread_leave(); /* calls still pending to the deputy are answered (WT_ECANCELED) */
+  wt_thread_leave();           /* calls still pending to the deputy are answered (WT_ECANCELED) */
   emscripten_force_exit(code); /* sync proxy to the UI thread, which exits; never returns */
   return NULL;
 }
@@ -206,8 +208,14 @@ int wt_deputy_main(wt_main_fn main_fn, int argc, char **argv, const wt_deputy_co
 }
 #endif
 
-wt_thread wt_deputy_thread(void) { return (wt_thread){atomic_load(&deputy_bits)}; }
+wt_thread wt_deputy_thread(void) {
+  return (wt_thread){atomic_load(&deputy_bits)};
+}
 
-wt_thread wt__deputy_io_started(void) { return (wt_thread){atomic_load(&io_started)}; }
+wt_thread wt__deputy_io_started(void) {
+  return (wt_thread){atomic_load(&io_started)};
+}
 
-void wt__deputy_fail_next_create(int err) { atomic_store(&fail_create_next, err); }
+void wt__deputy_fail_next_create(int err) {
+  atomic_store(&fail_create_next, err);
+}

@@ -52,7 +52,9 @@ static int app_main(int argc, char **argv) {
   int r = wt_call_async(wt_thread_ui(), on_ui, NULL, async_done, NULL);
   if (r == 0) r = wt_thread_serve(async_arrived, NULL, HANG); /* the completion comes back here */
   int async_ok = r == 0 && atomic_load(&async_status) == 0;
-  if (!async_ok) printf("FAIL: async call to the UI thread: rc %s status %d\n", wt_err_name(r), atomic_load(&async_status));
+  if (!async_ok)
+    printf("FAIL: async call to the UI thread: rc %s status %d\n", wt_err_name(r),
+           atomic_load(&async_status));
 
   wt_result res;
   r = wt_call_sync(wt_thread_ui(), on_ui, NULL, HANG, &res);
@@ -63,8 +65,10 @@ static int app_main(int argc, char **argv) {
   int io_ok = io.bits != 0 && wt_thread_check(io) == 0 && wt_call_sync(io, on_io, &io, HANG, NULL) == 0;
   if (!io_ok) printf("FAIL: the I/O thread was not started before app_main\n");
 
-  int node = EM_ASM_INT({ return typeof process === 'object' && !!(process.versions && process.versions.node); });
-  printf("DEPUTY mode=%s main_on_ui=%d deputy_on_ui=%d joined=%d args=%d async_on_ui=%d sync_on_ui=%d io=%d env=%s\n",
+  int node =
+      EM_ASM_INT({ return typeof process == = 'object' && !!(process.versions && process.versions.node); });
+  printf("DEPUTY mode=%s main_on_ui=%d deputy_on_ui=%d joined=%d args=%d async_on_ui=%d sync_on_ui=%d io=%d "
+         "env=%s\n",
 #ifdef WT_TEST_PROXY_TO_PTHREAD
          "proxied",
 #else
