@@ -65,8 +65,10 @@ static int app_main(int argc, char **argv) {
   int io_ok = io.bits != 0 && wt_thread_check(io) == 0 && wt_call_sync(io, on_io, &io, HANG, NULL) == 0;
   if (!io_ok) printf("FAIL: the I/O thread was not started before app_main\n");
 
-  int node =
-      EM_ASM_INT({ return typeof process == = 'object' && !!(process.versions && process.versions.node); });
+  /* JS, not C: clang-format would split its === into "== =". */
+  /* clang-format off */
+  int node = EM_ASM_INT({ return typeof process === 'object' && !!(process.versions && process.versions.node); });
+  /* clang-format on */
   printf("DEPUTY mode=%s main_on_ui=%d deputy_on_ui=%d joined=%d args=%d async_on_ui=%d sync_on_ui=%d io=%d "
          "env=%s\n",
 #ifdef WT_TEST_PROXY_TO_PTHREAD
