@@ -8,7 +8,8 @@
  *                   a sync call that sleeps (the target's function runs 100 µs, longer than the
  *                   caller's spin): without hooks (the floor) and with the glue, alternated
  *   thread_join_us_plain / _glue
- *                   C# new Thread(() => {}).Start(); Join(): glue off (the floor) and on, alternated
+ *                   C# new Thread(() => {}).Start(); Join(): glue off (the floor) and on, 5 rounds of
+ *                   2,000 each, the order alternating per round; medians
  *
  * Prints one BENCH line; the run script turns the two modes into the RESULT line.
  */
@@ -144,15 +145,15 @@ int main(int argc, char **argv) {
   const int joins = 2000;
   double off[5], on[5];
   invoke_int("ThreadJoins", 200); /* warm-up: JIT, thread-pool start */
-  for (int r = 0; r < 5; r++) {
-    double t0 = now_ms();
-    invoke_int("ThreadJoins", joins);
-    off[r] = (now_ms() - t0) * 1e3 / joins;
-    wt_mono_glue_install();
-    t0 = now_ms();
-    invoke_int("ThreadJoins", joins);
-    on[r] = (now_ms() - t0) * 1e3 / joins;
-    wt_mono_glue_uninstall();
+  for (int r = 0; r < 5; r++) { /* order alternates per round, so neither side always goes first */
+    for (int k = 0; k < 2; k++) {
+      int glue = (r + k) % 2;
+      if (glue) wt_mono_glue_install();
+      double t0 = now_ms();
+      invoke_int("ThreadJoins", joins);
+      (glue ? on : off)[r] = (now_ms() - t0) * 1e3 / joins;
+      if (glue) wt_mono_glue_uninstall();
+    }
   }
   qsort(off, 5, sizeof off[0], cmp);
   qsort(on, 5, sizeof on[0], cmp);
