@@ -5,7 +5,8 @@
  *   threads     10,000 C# `new Thread(...).Start(); Join()` cycles, each body a routed call (P/Invoke
  *               into C: wt_call_sync to a C server thread). Every Mono thread start/stop reached the
  *               registry (the glue's counters, the runtime stats) and the registry is back to its
- *               baseline afterwards.
+ *               baseline afterwards; so is it after 100 C threads that mono_thread_attach, make a
+ *               routed call and exit without detaching.
  *   finalizers  100,000 proxies whose finalizers release their handle (wt_handle_release) from Mono's
  *               finalizer thread: every one applied exactly once, on the owner thread.
  *   gc          three C threads attached with mono_thread_attach (GC-unsafe, as runtime-native code
@@ -156,6 +157,16 @@ static int wait_until(int (*pred)(void), int ms) {
   return 1;
 }
 
+static _Atomic int raw_ok;
+static void *raw_attached_main(void *p) {
+  mono_thread_attach(domain);
+  int v = (int)(intptr_t)p;
+  if (wt_runtime_thread_is_attached() && wt_call_sync(server_id(&g_server), add_one, &v, 60000, NULL) == 0 &&
+      v == (int)(intptr_t)p + 1)
+    atomic_fetch_add(&raw_ok, 1);
+  return NULL; /* no mono_thread_detach */
+}
+
 static wt_runtime_stats rt0;
 static wt_proxying_stats px0;
 static wt_mono_glue_stats gl0;
@@ -198,6 +209,27 @@ static void test_threads(int n) {
          n, dt, dt * 1e3 / n, (unsigned long long)started, (unsigned long long)stopped,
          (unsigned long long)(rt.attached - rt0.attached), (unsigned long long)(rt.detached - rt0.detached),
          (unsigned long long)(rt.exited_attached - rt0.exited_attached));
+  /* C threads that mono_thread_attach, make a routed call and exit without mono_thread_detach: still
+   * cleaned up (Mono's own exit path, or the registry's). */
+  enum { N_RAW = 100 };
+  wt_runtime_stats_get(&rt0);
+  wt_proxying_stats_get(&px0);
+  pthread_t raw[N_RAW];
+  for (int i = 0; i < N_RAW; i++) pthread_create(&raw[i], NULL, raw_attached_main, (void *)(intptr_t)i);
+  for (int i = 0; i < N_RAW; i++) pthread_join(raw[i], NULL);
+  if (atomic_load(&raw_ok) != N_RAW) FAIL("exit-without-detach threads: %d of %d routed calls answered", (int)raw_ok, N_RAW);
+  if (!wait_until(attached_back, 30000)) {
+    wt_runtime_stats s;
+    wt_runtime_stats_get(&s);
+    FAIL("after %d threads exited without detaching: %u threads attached (baseline %u)", N_RAW, s.threads_attached,
+         rt0.threads_attached);
+  }
+  wt_runtime_stats rt2;
+  wt_runtime_stats_get(&rt2);
+  printf("threads: %d C threads exited without mono_thread_detach: registry attached %llu, detached %llu, exited attached %llu\n", N_RAW,
+         (unsigned long long)(rt2.attached - rt0.attached), (unsigned long long)(rt2.detached - rt0.detached),
+         (unsigned long long)(rt2.exited_attached - rt0.exited_attached));
+  if (rt2.attached - rt0.attached != N_RAW) FAIL("%llu of %d exit-without-detach threads were attached", (unsigned long long)(rt2.attached - rt0.attached), N_RAW);
   server_stop(&g_server);
 }
 
