@@ -130,8 +130,12 @@ void ExpectWellFormed(const std::vector<std::string> &log, bool detached) {
   ASSERT_FALSE(log.empty());
   EXPECT_EQ(log.front(), "attach");
   for (size_t i = 0; i < log.size(); i++)
-    if (log[i] == "enter") EXPECT_TRUE(i + 1 < log.size() && log[i + 1] == "leave") << "enter at " << i;
-  if (detached) EXPECT_EQ(log.back(), "detach");
+    if (log[i] == "enter") {
+      EXPECT_TRUE(i + 1 < log.size() && log[i + 1] == "leave") << "enter at " << i;
+    }
+  if (detached) {
+    EXPECT_EQ(log.back(), "detach");
+  }
 }
 
 TEST_F(Runtime, SyncCallSleepsGcSafe) {

@@ -11,3 +11,4 @@ configure_file(${CMAKE_CURRENT_LIST_DIR}/completion_fixture.txt ${CMAKE_CURRENT_
 list(APPEND WT_UNIT_TEST_SOURCES unit/worker_test.cc)
 list(APPEND WT_UNIT_TEST_SOURCES unit/runtime_test.cc)
 list(APPEND WT_UNIT_TEST_SOURCES unit/deputy_test.cc)
+list(APPEND WT_UNIT_TEST_SOURCES unit/config_test.cc)
