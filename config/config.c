@@ -31,6 +31,7 @@ static _Atomic int64_t in_force[WT_KNOB_COUNT];
 static _Atomic int in_force_init;
 
 #ifdef __EMSCRIPTEN__
+#include <emscripten/emscripten.h>
 void wt__js_pool_set_reset_globals(int on); /* pool/pool.c */
 #endif
 
@@ -40,8 +41,11 @@ const wt_knob_info *wt_knob_info_get(wt_knob knob) {
 
 wt_knob wt_knob_find(const char *key) {
   if (!key) return WT_KNOB_NONE;
+  static const char js_prefix[] = "Module.webthreads.";
+  const char *js = strncmp(key, js_prefix, sizeof js_prefix - 1) ? NULL : key + sizeof js_prefix - 1;
   for (int k = 1; k < WT_KNOB_COUNT; k++)
-    if (!strcmp(key, table[k].property) || !strcmp(key, table[k].name)) return (wt_knob)k;
+    if (!strcmp(key, table[k].property) || !strcmp(key, table[k].name) || (js && !strcmp(js, table[k].js)))
+      return (wt_knob)k;
   return WT_KNOB_NONE;
 }
 
@@ -119,8 +123,9 @@ static int fail(wt_config_report *rep, int status, wt_knob knob, const char *key
   rep->knob = knob;
   copy_cut(rep->key, sizeof rep->key, key);
   copy_cut(rep->value, sizeof rep->value, value);
-  snprintf(rep->message, sizeof rep->message, "webthreads: config: %s=\"%s\": %s; nothing applied, the settings in force stay",
-           rep->key, rep->value, fmt_what);
+  snprintf(rep->message, sizeof rep->message,
+           "webthreads: config: %s=\"%s\": WT_%s: %s; nothing applied, the settings in force stay", rep->key, rep->value,
+           wt_err_name(status), fmt_what);
   fprintf(stderr, "%s\n", rep->message);
   return status;
 }
@@ -137,7 +142,7 @@ int wt_config_apply_properties(size_t n, const char *const *keys, const char *co
   init_in_force();
   int64_t v[WT_KNOB_COUNT];
   int given[WT_KNOB_COUNT] = {0};
-  const char *given_value[WT_KNOB_COUNT] = {0};
+  const char *given_value[WT_KNOB_COUNT] = {0}, *given_key[WT_KNOB_COUNT] = {0};
   for (int k = 1; k < WT_KNOB_COUNT; k++) v[k] = atomic_load_explicit(&in_force[k], memory_order_relaxed);
   pool_in_force(v);
   char buf[96], what[160];
@@ -163,7 +168,9 @@ int wt_config_apply_properties(size_t n, const char *const *keys, const char *co
     v[k] = x;
     given[k] = 1;
     given_value[k] = values[i];
+    given_key[k] = keys[i];
   }
+#define KEY(k) (given_key[k] ? given_key[k] : table[k].property) /* as the caller wrote it */
 
   /* 2. Resolve: knobs not given follow the given ones; given ones must agree. */
   const wt_knob below_max[2] = {WT_KNOB_POOL_INITIAL, WT_KNOB_POOL_SPARE};
@@ -171,31 +178,31 @@ int wt_config_apply_properties(size_t n, const char *const *keys, const char *co
     wt_knob k = below_max[j];
     if (v[k] <= v[WT_KNOB_POOL_MAX]) continue;
     if (given[k]) {
-      snprintf(what, sizeof what, "above %s=%lld%s", table[WT_KNOB_POOL_MAX].property, (long long)v[WT_KNOB_POOL_MAX],
+      snprintf(what, sizeof what, "above %s=%lld%s", KEY(WT_KNOB_POOL_MAX), (long long)v[WT_KNOB_POOL_MAX],
                given[WT_KNOB_POOL_MAX] ? "" : " (in force)");
-      return fail(rep, WT_ERANGE, k, table[k].property, given_value[k], what);
+      return fail(rep, WT_ERANGE, k, KEY(k), given_value[k], what);
     }
     v[k] = v[WT_KNOB_POOL_MAX]; /* follows the max the caller gave */
   }
   if (v[WT_KNOB_THREADPOOL_MAX] && v[WT_KNOB_THREADPOOL_MIN] > v[WT_KNOB_THREADPOOL_MAX]) {
     if (given[WT_KNOB_THREADPOOL_MIN] && given[WT_KNOB_THREADPOOL_MAX]) {
-      snprintf(what, sizeof what, "above %s=%s", table[WT_KNOB_THREADPOOL_MAX].property, given_value[WT_KNOB_THREADPOOL_MAX]);
-      return fail(rep, WT_ERANGE, WT_KNOB_THREADPOOL_MIN, table[WT_KNOB_THREADPOOL_MIN].property,
-                  given_value[WT_KNOB_THREADPOOL_MIN], what);
+      snprintf(what, sizeof what, "above %s=%s", KEY(WT_KNOB_THREADPOOL_MAX), given_value[WT_KNOB_THREADPOOL_MAX]);
+      return fail(rep, WT_ERANGE, WT_KNOB_THREADPOOL_MIN, KEY(WT_KNOB_THREADPOOL_MIN), given_value[WT_KNOB_THREADPOOL_MIN],
+                  what);
     }
     wt_knob bad = given[WT_KNOB_THREADPOOL_MIN] ? WT_KNOB_THREADPOOL_MIN : WT_KNOB_THREADPOOL_MAX;
     snprintf(what, sizeof what, "MinThreads %lld above MaxThreads %lld", (long long)v[WT_KNOB_THREADPOOL_MIN],
              (long long)v[WT_KNOB_THREADPOOL_MAX]);
-    return fail(rep, WT_ERANGE, bad, table[bad].property, given_value[bad], what);
+    return fail(rep, WT_ERANGE, bad, KEY(bad), given_value[bad], what);
   }
   if (v[WT_KNOB_THREADPOOL_MAX] && v[WT_KNOB_THREADPOOL_MAX] + WT_CONFIG_RUNTIME_THREADS > v[WT_KNOB_POOL_MAX]) {
     char line[320];
     snprintf(line, sizeof line,
              "%s=%lld plus the runtime's own %d threads (deputy, I/O, finalizer, timer, thread-pool gate, GC "
              "worker) cannot fit %s=%lld: raise %s to at least %lld or lower %s",
-             table[WT_KNOB_THREADPOOL_MAX].property, (long long)v[WT_KNOB_THREADPOOL_MAX], WT_CONFIG_RUNTIME_THREADS,
-             table[WT_KNOB_POOL_MAX].property, (long long)v[WT_KNOB_POOL_MAX], table[WT_KNOB_POOL_MAX].property,
-             (long long)(v[WT_KNOB_THREADPOOL_MAX] + WT_CONFIG_RUNTIME_THREADS), table[WT_KNOB_THREADPOOL_MAX].property);
+             KEY(WT_KNOB_THREADPOOL_MAX), (long long)v[WT_KNOB_THREADPOOL_MAX], WT_CONFIG_RUNTIME_THREADS,
+             KEY(WT_KNOB_POOL_MAX), (long long)v[WT_KNOB_POOL_MAX], KEY(WT_KNOB_POOL_MAX),
+             (long long)(v[WT_KNOB_THREADPOOL_MAX] + WT_CONFIG_RUNTIME_THREADS), KEY(WT_KNOB_THREADPOOL_MAX));
     warn(rep, line);
   }
 
@@ -217,4 +224,29 @@ int wt_config_apply_properties(size_t n, const char *const *keys, const char *co
   for (int k = 1; k < WT_KNOB_COUNT; k++) /* the pool's knobs are read back from the pool */
     if (given[k]) atomic_store_explicit(&in_force[k], v[k], memory_order_relaxed);
   return 0;
+#undef KEY
 }
+
+#ifdef __EMSCRIPTEN__
+/* js/library_pool.js, at start-up on the UI thread: the Module.webthreads.pool object as pairs
+ * "key\x1fvalue" separated by "\x1e" (a buffer on the JS stack, split here in place). Applied like
+ * properties (refusals are logged by wt_config_apply_properties). Returns its status. */
+EMSCRIPTEN_KEEPALIVE int wt__js_config_apply(char *pairs) {
+  enum { MAX_PAIRS = 16 };
+  const char *keys[MAX_PAIRS], *values[MAX_PAIRS];
+  size_t n = 0;
+  for (char *p = pairs; p && *p && n < MAX_PAIRS;) {
+    char *end = strchr(p, '\x1e');
+    if (end) *end = 0;
+    char *sep = strchr(p, '\x1f');
+    if (sep) {
+      *sep = 0;
+      keys[n] = p;
+      values[n] = sep + 1;
+      n++;
+    }
+    p = end ? end + 1 : NULL;
+  }
+  return wt_config_apply_properties(n, keys, values, NULL);
+}
+#endif

@@ -214,7 +214,7 @@ var WtPoolLibrary = {
     return true;
   },
 
-  $wtPool__deps: ['$PThread', '$terminateWorker', '$cleanupThread', 'wt__js_pool_pop_return', 'wt__js_pool_publish', 'wt__js_pool_resolve',
+  $wtPool__deps: ['$PThread', '$terminateWorker', '$cleanupThread', 'wt__js_pool_pop_return', 'wt__js_pool_publish', 'wt__js_config_apply', '$stringToUTF8OnStack',
                   'wt_strerror', 'wt_err_name', '$stackSave', '$stackAlloc', '$stackRestore',
                   '$UTF8ToString', 'wt__js_pool_thread_start', '$spawnThread',
                   '$ptrToString', 'wt__js_pool_abandon', '_emscripten_thread_free_data', 'wt__js_pool_take_dirty',
@@ -302,33 +302,40 @@ var WtPoolLibrary = {
         catch (e) { err(`webthreads: pool: WEBTHREADS_CONFIG is not JSON (${e}); using the defaults`); return; }
       }
 #endif
-      // Test hook, inert unless set: Workers numbered fail_boot and up throw at load (testFailBoot).
-      var t = o && typeof o == 'object' ? o['test'] : undefined;
-      if (t && t['fail_boot'] > 0) wtPool.failBootFrom = t['fail_boot'];
-      var p = o && typeof o == 'object' ? o['pool'] : undefined;
-      if (p === undefined || p === null) return;
-      var rg = p['reset_globals'];
-      if (rg === true || rg === false) _wt__js_pool_set_reset_globals(rg ? 1 : 0);
-      else if (rg !== undefined && rg !== null)
-        err(`webthreads: pool: Module.webthreads.pool rejected: knob reset_globals=${JSON.stringify(rg)}: ` +
-            `it takes true or false; using the default (true)`);
-      var names = ['initial', 'spare', 'max', 'idle_timeout_ms'];
-      // Absent -> NaN (default); a non-number -> 0.5, which C rejects as not an integer.
-      var v = names.map((n) => p[n] === undefined || p[n] === null ? NaN : typeof p[n] == 'number' ? p[n] : 0.5);
-      var sp = stackSave();
-      var out = stackAlloc(16), knob = stackAlloc(4);
-      var rc = _wt__js_pool_resolve(v[0], v[1], v[2], v[3], out, knob);
-      var r = [0, 1, 2, 3].map((i) => HEAP32[(out >> 2) + i]);
-      var k = HEAP32[knob >> 2];
-      stackRestore(sp);
-      if (rc) {
-        var name = names[k - 1] ?? '?';
-        var shown = typeof p[name] == 'number' ? String(p[name]) : JSON.stringify(p[name]); // Infinity, not null
-        err(`webthreads: pool: Module.webthreads.pool rejected: knob ${name}=${shown}: ` +
-            `WT_${UTF8ToString(_wt_err_name(rc))}: ${UTF8ToString(_wt_strerror(rc))}; using the defaults`);
+      if (o === undefined || o === null) return;
+      var show = (v) => typeof v == 'number' ? String(v) : JSON.stringify(v); // Infinity, not null
+      if (typeof o != 'object' || Array.isArray(o)) {
+        err(`webthreads: config: Module.webthreads must be an object, not ${show(o)}; using the defaults`);
         return;
       }
-      wtPool.cfg = { initial: r[0], spare: r[1], max: r[2], idleTimeoutMs: r[3] };
+      // Test hook, inert unless set: Workers numbered fail_boot and up throw at load (testFailBoot).
+      var t = o['test'];
+      if (t && t['fail_boot'] > 0) wtPool.failBootFrom = t['fail_boot'];
+      var p = o['pool'];
+      if (p === undefined || p === null) return;
+      if (typeof p != 'object' || Array.isArray(p)) {
+        err(`webthreads: config: Module.webthreads.pool must be an object, not ${show(p)}; using the defaults`);
+        return;
+      }
+      // Every knob goes through the C table (config/config.c): one parser, one message format. Values
+      // become the strings a runtimeconfig property would be: integers in full (BigInt: no exponent,
+      // so 2^64 is "out of range", not garbage), booleans true/false, anything else as JSON (refused).
+      var known = ['initial', 'spare', 'max', 'idle_timeout_ms', 'reset_globals'], pairs = [];
+      for (var k of Object.keys(p)) {
+        if (!known.includes(k)) {
+          err(`webthreads: config: warning: unknown key Module.webthreads.pool.${k} ignored (see docs/config.md for the knobs)`);
+          continue;
+        }
+        var v = p[k];
+        if (v === undefined || v === null) continue;
+        var text = typeof v == 'boolean' ? String(v)
+                 : typeof v == 'number' ? (Number.isInteger(v) ? BigInt(v).toString() : String(v)) : JSON.stringify(v);
+        pairs.push(`Module.webthreads.pool.${k}\x1f${text}`);
+      }
+      if (!pairs.length) return;
+      var sp = stackSave();
+      _wt__js_config_apply(stringToUTF8OnStack(pairs.join('\x1e'))); // refusals are logged there
+      stackRestore(sp);
     },
 
     // wt_pool_configure(), on the UI thread (sync proxy), at any time. Values are resolved and valid.

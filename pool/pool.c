@@ -2,7 +2,7 @@
  *
  * The pool service is JS on the UI thread (js/library_pool.js); this file is what C sees of it:
  *   - validation of settings (one implementation, used by wt_pool_configure() and by the JS reader of
- *     Module.webthreads.pool through wt__js_pool_resolve());
+ *     Module.webthreads.pool through the knob table, config/config.c);
  *   - a published snapshot of the stats and the settings in force, readable from any thread.
  *
  * Snapshot invariant: a reader sees the fields of exactly one publication (so created - retired ==
@@ -215,38 +215,6 @@ int wt_pool_configure(const wt_pool_config *cfg) {
   int err = check_configure(cfg, &r);
   if (err) return err;
   return wt__js_pool_configure(r.initial, r.spare, r.max, r.idle_timeout_ms);
-}
-
-/* Called from JS (UI thread) at start-up with the raw values of Module.webthreads.pool (NaN stands
- * for absent). Validates them like wt_pool_config_check, writes the resolved settings to out[0..3]
- * and the offending knob to *knob. Returns WT_OK or the error (WT_EPOOL_NOT_INTEGER for a value that
- * is not an integer number). Does not allocate. */
-EMSCRIPTEN_KEEPALIVE int wt__js_pool_resolve(double initial, double spare, double max, double idle_timeout_ms,
-                                             int *out, int *knob) {
-  const double in[4] = {initial, spare, max, idle_timeout_ms};
-  int v[4];
-  *knob = WT_POOL_KNOB_NONE;
-  for (int i = 0; i < 4; i++) {
-    double x = in[i];
-    if (x != x) { v[i] = 0; continue; } /* absent */
-    /* Range first: converting a non-finite or huge double to long long is undefined behaviour. */
-    if (!(x <= 1e12 && x >= -1e12) || x != (double)(long long)x) {
-      *knob = i + 1;
-      return WT_EPOOL_NOT_INTEGER;
-    }
-    /* Clamp to int range while keeping the sign and "too large" meaning. */
-    v[i] = x > 2e9 ? 2000000000 : x < -2e9 ? -2000000000 : (int)x;
-  }
-  wt_pool_config cfg = {v[0], v[1], v[2], v[3]}, r;
-  wt_pool_knob k;
-  int err = wt_pool_config_check(&cfg, &r, &k);
-  *knob = (int)k;
-  if (err) return err;
-  out[0] = r.initial;
-  out[1] = r.spare;
-  out[2] = r.max;
-  out[3] = r.idle_timeout_ms;
-  return WT_OK;
 }
 
 /* Returned Workers. A finished thread's Worker goes back to the pool when the thread is joined (or a

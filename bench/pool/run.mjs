@@ -28,7 +28,7 @@ while (argv.length) {
 }
 
 // Variants: program and webthreads configuration (the webthreads program takes Module.webthreads).
-const NONE = { initial: -1, spare: -1, idle_timeout_ms: -1 }; // nothing booted behind the bench's back
+const NONE = { initial: 0, spare: 0, idle_timeout_ms: -1 }; // nothing booted behind the bench's back (knob table: 0 = none)
 const V = {
   wt: { prog: 'wt_bench_pool.js' },
   wtNoReset: { prog: 'wt_bench_pool.js', pool: { reset_globals: false } }, // no globals sweep at thread exit

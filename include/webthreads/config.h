@@ -16,6 +16,10 @@
  *   - all or nothing: on the first bad value nothing changes (the settings in force stay), and the
  *     report names the key and the value as given;
  *   - applied to the modules: the pool's knobs through wt_pool_configure.
+ * The JS object (Module.webthreads.pool, WEBTHREADS_CONFIG under node) goes through the same path at
+ * start-up: each value becomes the string a property would be, so it is parsed, followed and reported
+ * the same way (keys shown as Module.webthreads.pool.<knob>); an unknown key there warns, and a root
+ * or `pool` that is not an object (an array, a number) is refused with a message.
  * A warning (not an error) when MaxThreads plus the runtime's own threads (WT_CONFIG_RUNTIME_THREADS)
  * cannot fit the pool's max: both knobs are named.
  */
@@ -75,7 +79,8 @@ typedef struct wt_knob_info {
 /* The table entry of `knob`, or NULL for WT_KNOB_NONE / out of range. Any thread; static data. */
 const wt_knob_info *wt_knob_info_get(wt_knob knob);
 
-/* The knob whose runtimeconfig key (or alias) or name is `key`, else WT_KNOB_NONE. Any thread. */
+/* The knob whose runtimeconfig key, name or JS path (written "Module.webthreads.pool.max") is `key`,
+ * else WT_KNOB_NONE. Any thread. */
 wt_knob wt_knob_find(const char *key);
 
 /* Parses `text` strictly as a value of `knob` into *out. Any thread; never allocates. Returns 0;
