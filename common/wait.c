@@ -3,6 +3,7 @@
  * (bounded, like any short native call). */
 #include "common/wait.h"
 
+#include "common/threads.h"
 #include "runtime/internal.h"
 
 #include "webthreads/error.h"
@@ -10,6 +11,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #ifdef __EMSCRIPTEN__
@@ -27,11 +30,6 @@
  * costs at most that much CPU per wait; callers pass 0 when the answer must come through an event loop.
  */
 
-static inline void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
 
 double wt__now_ms(void) {
 #ifdef __EMSCRIPTEN__
@@ -40,6 +38,30 @@ double wt__now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+#endif
+}
+
+#ifdef WT_SINGLE_THREADED
+/* One thread: nobody else can change *word or wake us, so an unchanged word stays unchanged. A wait
+ * with a deadline sleeps it out (the router only waits with one on paths the UI rule has not refused
+ * already); one without a deadline could never end: that is a bug, not a hang. */
+int wt__wait(_Atomic uint32_t *word, uint32_t expected, double deadline_ms, int spin_us) {
+  (void)spin_us;
+  if (atomic_load_explicit(word, memory_order_acquire) != expected) return 0;
+  if (deadline_ms < 0) {
+    fprintf(stderr, "webthreads: a wait without a deadline in a single-threaded build (nothing can end it)\n");
+    abort();
+  }
+  while (wt__now_ms() < deadline_ms) {
+  }
+  return WT_ETIMEDOUT;
+}
+
+void wt__wake(_Atomic uint32_t *word, int count) { (void)word, (void)count; }
+#else
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
 #endif
 }
 
@@ -87,3 +109,4 @@ void wt__wake(_Atomic uint32_t *word, int count) {
   syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
 #endif
 }
+#endif

@@ -46,6 +46,7 @@
  */
 #include "webthreads/completion.h"
 
+#include "common/threads.h"
 #include "completion/internal.h"
 #include "proxying/internal.h"
 
@@ -756,7 +757,7 @@ void wt_completion_stats_get(wt_completion_stats *out) {
   out->live = out->created - out->freed;
 }
 
-#ifdef __EMSCRIPTEN__
+#if defined(__EMSCRIPTEN__) && !defined(WT_SINGLE_THREADED)
 /* Links completion/js_exports.c (and with it the JS side, `wtCompletion`) into every program that uses
  * completions, so JS (EM_ASM, the page) can bridge Promises without naming a C entry. */
 extern uint64_t wt__js_completion_self(void);

@@ -6,7 +6,7 @@ if(NOT EMSCRIPTEN)
   # them (their cleanups drop the node's references).
   set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/completion.c PROPERTIES COMPILE_OPTIONS -fexceptions)
 endif()
-if(EMSCRIPTEN)
+if(EMSCRIPTEN AND NOT WT_SINGLE_THREADED)
   # The JS side (js/library_completion.js, `wtCompletion`): Promises <-> completions, wt_await_js_sync.
   target_sources(webthreads PRIVATE ${CMAKE_CURRENT_LIST_DIR}/js_exports.c)
 endif()

@@ -4,8 +4,11 @@
 set(WT_HANDLES_MAX 1048575 CACHE STRING "Live handles per thread at most (1 .. 2^20-1)")
 target_compile_definitions(webthreads PRIVATE WT_HANDLES_MAX=${WT_HANDLES_MAX}u)
 target_sources(webthreads PRIVATE ${CMAKE_CURRENT_LIST_DIR}/handles.c)
-if(EMSCRIPTEN)
+if(EMSCRIPTEN AND NOT WT_SINGLE_THREADED)
   target_sources(webthreads PRIVATE ${CMAKE_CURRENT_LIST_DIR}/backend_em.c)
+elseif(WT_SINGLE_THREADED)
+  # C-valued handles only (the JS table, wtHandles, is part of the threaded JS library).
+  target_sources(webthreads PRIVATE ${CMAKE_CURRENT_LIST_DIR}/backend_host.c)
 else()
   target_sources(webthreads PRIVATE ${CMAKE_CURRENT_LIST_DIR}/backend_host.c)
   # Free functions run inside the batch pass: an exception thrown by one must unwind through it.

@@ -3,7 +3,7 @@
 // relays its output, and exits with its exit code. A program that does not finish in time is killed
 // and reported as a probable deadlock, so a hung test fails with a message instead of hanging CTest.
 //
-//   node test/run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] [--settle MS] prog.js [args...]
+//   node test/run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] [--settle MS] [--no-coi] prog.js [args...]
 //
 // --config is the webthreads configuration object: Module.webthreads in the page, and the
 // WEBTHREADS_CONFIG environment variable under node (js/library_webthreads.js reads either). Its JSON
@@ -15,7 +15,9 @@
 // with COOP/COEP headers, so a program can fetch its own files over http (node 20's fetch has no
 // file://). Under node its address (ending in '/') is in the WT_TEST_BASE_URL environment variable; in
 // Chromium it is the page's own origin (location.href), and the page must be crossOriginIsolated or
-// the run fails. The page also gets window.__wt_memory() (see memoryProbe) for leak checks.
+// the run fails. --no-coi (single-threaded programs, the wasm-st tree) serves everything WITHOUT the
+// COOP/COEP headers instead: the page must then NOT be crossOriginIsolated, and a program that
+// constructs a Worker fails the run. The page also gets window.__wt_memory() (see memoryProbe) for leak checks.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -24,10 +26,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const argv = process.argv.slice(2);
-let env = 'node', timeoutSec = 120, config = null, settleMs = 0;
+let env = 'node', timeoutSec = 120, config = null, settleMs = 0, coi = true;
 while (argv.length && argv[0].startsWith('--')) {
   const opt = argv.shift();
   if (opt === '--') break;
+  if (opt === '--no-coi') { coi = false; continue; }
   const val = argv.shift();
   if (val === undefined) fail(`${opt} needs a value`);
   if (opt === '--env') env = val;
@@ -38,7 +41,7 @@ while (argv.length && argv[0].startsWith('--')) {
 }
 const prog = argv.shift();
 if (!prog || !['node', 'chromium'].includes(env) || !(timeoutSec > 0) || !(settleMs >= 0)) {
-  fail('usage: run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] [--settle MS] prog.js [args...]');
+  fail('usage: run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] [--settle MS] [--no-coi] prog.js [args...]');
 }
 const progPath = path.resolve(prog);
 const progArgs = argv;
@@ -64,8 +67,9 @@ async function serveFolder(page, onMissingScript) {
                   '.html': 'text/html', '.json': 'application/json', '.data': 'application/octet-stream',
                   '.txt': 'text/plain; charset=utf-8' };
   const server = createServer(async (req, res) => {
-    const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp',
-                      'Cross-Origin-Resource-Policy': 'same-origin', 'Cache-Control': 'no-store' };
+    const headers = coi ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp',
+                            'Cross-Origin-Resource-Policy': 'same-origin', 'Cache-Control': 'no-store' }
+                        : { 'Cache-Control': 'no-store' };
     const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     if (url === '/favicon.ico') { res.writeHead(204, headers); res.end(); return; }
     if (url === '/' && page) { res.writeHead(200, { ...headers, 'Content-Type': 'text/html' }); res.end(page); return; }
@@ -109,7 +113,9 @@ var Module = {
   onExit: (code) => __wt_done({ code }),
   onAbort: (what) => __wt_done({ abort: String(what) }),
 };
-if (!self.crossOriginIsolated) __wt_done({ error: 'page is not crossOriginIsolated (COOP/COEP headers missing)' });
+${coi ? `if (!self.crossOriginIsolated) __wt_done({ error: 'page is not crossOriginIsolated (COOP/COEP headers missing)' });`
+      : `if (self.crossOriginIsolated !== false) __wt_done({ error: 'page is crossOriginIsolated although --no-coi serves it without COOP/COEP' });
+self.Worker = function () { __wt_done({ error: 'the program constructed a Worker (--no-coi: single-threaded programs must not)' }); throw new Error('no Worker here'); };`}
 </script>
 <script src="${encodeURIComponent(path.basename(progPath))}"></script>`;
   let finish;

@@ -1,0 +1,23 @@
+/* The Worker pool in a single-threaded build (WT_SINGLE_THREADED, no -pthread): there are no Workers,
+ * so there is no pool. Every function returns WT_ENOTSUP (its out-parameter is left untouched);
+ * wt_pool_knob_name returns "". Replaces pool.c, create.c and pool_abandon.c (pool/sources.cmake). */
+#include "webthreads/pool.h"
+
+#include "common/threads.h"
+
+#ifndef WT_SINGLE_THREADED
+#error "pool/pool_st.c is for single-threaded emscripten builds only"
+#endif
+
+int wt_pool_config_check(const wt_pool_config *cfg, wt_pool_config *resolved, wt_pool_knob *knob) {
+  (void)cfg, (void)resolved, (void)knob;
+  return WT_ENOTSUP;
+}
+
+const char *wt_pool_knob_name(wt_pool_knob knob) { return (void)knob, ""; }
+
+int wt_pool_configure(const wt_pool_config *cfg) { return (void)cfg, WT_ENOTSUP; }
+
+int wt_pool_get_config(wt_pool_config *out) { return (void)out, WT_ENOTSUP; }
+
+int wt_pool_stats(struct wt_pool_stats *out) { return (void)out, WT_ENOTSUP; }
