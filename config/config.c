@@ -30,7 +30,10 @@ static const wt_knob_info table[WT_KNOB_COUNT] = {
 static _Atomic int64_t in_force[WT_KNOB_COUNT];
 static _Atomic int in_force_init;
 
-#ifdef __EMSCRIPTEN__
+#include "common/threads.h"
+
+#if defined(__EMSCRIPTEN__) && !defined(WT_SINGLE_THREADED)
+#define WT__CONFIG_JS 1 /* the pool's JS service exists: reset_globals and the JS object reader */
 #include <emscripten/emscripten.h>
 void wt__js_pool_set_reset_globals(int on); /* pool/pool.c */
 #endif
@@ -215,10 +218,15 @@ int wt_config_apply_properties(size_t n, const char *const *keys, const char *co
         .max = (int)v[WT_KNOB_POOL_MAX],
         .idle_timeout_ms = v[WT_KNOB_POOL_IDLE_TIMEOUT_MS] < 0 ? WT_POOL_NONE : (int)v[WT_KNOB_POOL_IDLE_TIMEOUT_MS],
     };
+#ifdef WT_SINGLE_THREADED
+    (void)c;
+    warn(rep, "the pool's knobs have no effect in a single-threaded build (no Workers): ignored");
+#else
     int r = wt_pool_configure(&c);
     if (r) return fail(rep, r, WT_KNOB_POOL_MAX, "webthreads.pool.*", "", wt_strerror(r));
+#endif
   }
-#ifdef __EMSCRIPTEN__
+#ifdef WT__CONFIG_JS
   if (given[WT_KNOB_POOL_RESET_GLOBALS]) wt__js_pool_set_reset_globals((int)v[WT_KNOB_POOL_RESET_GLOBALS]);
 #endif
   for (int k = 1; k < WT_KNOB_COUNT; k++) /* the pool's knobs are read back from the pool */
@@ -227,7 +235,7 @@ int wt_config_apply_properties(size_t n, const char *const *keys, const char *co
 #undef KEY
 }
 
-#ifdef __EMSCRIPTEN__
+#ifdef WT__CONFIG_JS
 /* js/library_pool.js, at start-up on the UI thread: the Module.webthreads.pool object as pairs
  * "key\x1fvalue" separated by "\x1e" (a buffer on the JS stack, split here in place). Applied like
  * properties (refusals are logged by wt_config_apply_properties). Returns its status. */
