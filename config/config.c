@@ -27,8 +27,13 @@ static const wt_knob_info table[WT_KNOB_COUNT] = {
 #undef WT__KNOB_ROW
 };
 
-static _Atomic int64_t in_force[WT_KNOB_COUNT];
-static _Atomic int in_force_init;
+/* Defaults in force from the start (static initialisation: nothing to race on). */
+static _Atomic int64_t in_force[WT_KNOB_COUNT] = {
+    0,
+#define WT__KNOB_DEFAULT(id, name, prop, js, type, dflt, ...) dflt,
+    WT_KNOB_MAP(WT__KNOB_DEFAULT)
+#undef WT__KNOB_DEFAULT
+};
 
 #include "common/threads.h"
 
@@ -84,12 +89,6 @@ int wt_knob_parse(wt_knob knob, const char *text, int64_t *out) {
   return 0;
 }
 
-static void init_in_force(void) {
-  if (atomic_load_explicit(&in_force_init, memory_order_acquire)) return;
-  for (int k = 1; k < WT_KNOB_COUNT; k++) atomic_store_explicit(&in_force[k], table[k].dflt, memory_order_relaxed);
-  atomic_store_explicit(&in_force_init, 1, memory_order_release);
-}
-
 /* The pool's knobs in force, as config values (0 = none for initial/spare, -1 = never retire). */
 static void pool_in_force(int64_t v[WT_KNOB_COUNT]) {
   wt_pool_config c;
@@ -100,12 +99,16 @@ static void pool_in_force(int64_t v[WT_KNOB_COUNT]) {
   v[WT_KNOB_POOL_IDLE_TIMEOUT_MS] = c.idle_timeout_ms;
 }
 
-int wt_config_get(wt_knob knob, int64_t *out) {
-  if (!wt_knob_info_get(knob) || !out) return WT_EINVAL;
-  init_in_force();
-  int64_t v[WT_KNOB_COUNT];
+/* All knobs in force: the table's own values, then the pool's read back from the pool. */
+static void all_in_force(int64_t v[WT_KNOB_COUNT]) {
   for (int k = 1; k < WT_KNOB_COUNT; k++) v[k] = atomic_load_explicit(&in_force[k], memory_order_relaxed);
   pool_in_force(v);
+}
+
+int wt_config_get(wt_knob knob, int64_t *out) {
+  if (!wt_knob_info_get(knob) || !out) return WT_EINVAL;
+  int64_t v[WT_KNOB_COUNT];
+  all_in_force(v);
   *out = v[knob];
   return 0;
 }
@@ -142,12 +145,10 @@ int wt_config_apply_properties(size_t n, const char *const *keys, const char *co
                                wt_config_report *rep) {
   if (rep) memset(rep, 0, sizeof *rep);
   if (n > 0 && (!keys || !values)) return fail(rep, WT_EINVAL, WT_KNOB_NONE, "(keys)", "(null)", "keys and values must not be NULL");
-  init_in_force();
   int64_t v[WT_KNOB_COUNT];
   int given[WT_KNOB_COUNT] = {0};
   const char *given_value[WT_KNOB_COUNT] = {0}, *given_key[WT_KNOB_COUNT] = {0};
-  for (int k = 1; k < WT_KNOB_COUNT; k++) v[k] = atomic_load_explicit(&in_force[k], memory_order_relaxed);
-  pool_in_force(v);
+  all_in_force(v);
   char buf[96], what[160];
 
   /* 1. Parse. */

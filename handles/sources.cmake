@@ -6,11 +6,12 @@ target_compile_definitions(webthreads PRIVATE WT_HANDLES_MAX=${WT_HANDLES_MAX}u)
 target_sources(webthreads PRIVATE ${CMAKE_CURRENT_LIST_DIR}/handles.c)
 if(EMSCRIPTEN AND NOT WT_SINGLE_THREADED)
   target_sources(webthreads PRIVATE ${CMAKE_CURRENT_LIST_DIR}/backend_em.c)
-elseif(WT_SINGLE_THREADED)
-  # C-valued handles only (the JS table, wtHandles, is part of the threaded JS library).
-  target_sources(webthreads PRIVATE ${CMAKE_CURRENT_LIST_DIR}/backend_host.c)
 else()
+  # Host, and the single-threaded build: C-valued handles only (the JS table, wtHandles, is part of
+  # the threaded JS library).
   target_sources(webthreads PRIVATE ${CMAKE_CURRENT_LIST_DIR}/backend_host.c)
+endif()
+if(NOT EMSCRIPTEN)
   # Free functions run inside the batch pass: an exception thrown by one must unwind through it.
   set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/handles.c PROPERTIES COMPILE_OPTIONS -fexceptions)
 endif()

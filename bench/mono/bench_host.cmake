@@ -15,5 +15,6 @@ if(MONO_BENCH_FOUND AND WT_MCS)
   set_target_properties(wt_bench_mono PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/bench/mono)
   target_link_libraries(wt_bench_mono PRIVATE webthreads_mono PkgConfig::MONO_BENCH)
   target_link_options(wt_bench_mono PRIVATE -rdynamic)
+  target_include_directories(wt_bench_mono PRIVATE ${PROJECT_SOURCE_DIR}) # test/mono/mono_embed.h
   add_dependencies(wt_bench_mono wt_bench_mono_dll)
 endif()

@@ -18,9 +18,7 @@
 #include "webthreads/proxying.h"
 #include "webthreads/runtime.h"
 
-#include <mono/jit/jit.h>
-#include <mono/metadata/assembly.h>
-#include <mono/metadata/threads.h>
+#include "test/mono/mono_embed.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -28,31 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 extern void *mono_threads_enter_gc_safe_region_unbalanced(void **stackpointer);
 extern void mono_threads_exit_gc_safe_region_unbalanced(void *cookie, void **stackpointer);
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static MonoDomain *domain;
-static MonoImage *image;
-
-static int invoke_int(const char *name, int arg) {
-  MonoClass *k = mono_class_from_name(image, "", "Tests");
-  MonoMethod *m = mono_class_get_method_from_name(k, name, 1);
-  void *args[1] = {&arg};
-  MonoObject *exc = NULL;
-  MonoObject *r = mono_runtime_invoke(m, NULL, args, &exc);
-  if (exc) {
-    fprintf(stderr, "Tests.%s threw\n", name);
-    exit(2);
-  }
-  return *(int *)mono_object_unbox(r);
-}
 
 /* A C server serving its mailbox; its function works 100 µs, so a sync caller passes its spin and
  * sleeps. */
@@ -135,10 +112,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s WtMonoTests.dll\n", argv[0]);
     return 2;
   }
-  domain = mono_jit_init("wt_bench_mono");
-  MonoAssembly *a = mono_domain_assembly_open(domain, argv[1]);
-  if (!a) return 2;
-  image = mono_assembly_get_image(a);
+  embed_start("wt_bench_mono", argv[1]);
   const char *susp = getenv("MONO_THREADS_SUSPEND");
 
   /* C# thread create + join, glue off / on, alternated; medians of 5 rounds each. */

@@ -31,10 +31,7 @@
 #include "webthreads/proxying.h"
 #include "webthreads/runtime.h"
 
-#include <mono/jit/jit.h>
-#include <mono/metadata/assembly.h>
-#include <mono/metadata/debug-helpers.h>
-#include <mono/metadata/threads.h>
+#include "test/mono/mono_embed.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -53,39 +50,6 @@ static int failures;
     fflush(stdout);                  \
     failures++;                      \
   } while (0)
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* ------------------------------------------------------------------ Mono plumbing */
-
-static MonoDomain *domain;
-static MonoImage *image;
-
-static MonoMethod *method(const char *name, int nargs) {
-  MonoClass *k = mono_class_from_name(image, "", "Tests");
-  MonoMethod *m = k ? mono_class_get_method_from_name(k, name, nargs) : NULL;
-  if (!m) {
-    printf("FAIL: no method Tests.%s/%d in the test assembly\n", name, nargs);
-    exit(2);
-  }
-  return m;
-}
-
-/* Runs Tests.name(arg) and returns its int result (exits on a managed exception). */
-static int invoke_int(const char *name, int arg) {
-  void *args[1] = {&arg};
-  MonoObject *exc = NULL;
-  MonoObject *r = mono_runtime_invoke(method(name, 1), NULL, args, &exc);
-  if (exc) { /* mono_object_to_string aborts on a GC-safe thread (notes): the class name is safe */
-    printf("FAIL: Tests.%s threw %s\n", name, mono_class_get_name(mono_object_get_class(exc)));
-    exit(2);
-  }
-  return *(int *)mono_object_unbox(r);
-}
 
 /* ------------------------------------------------------------------ C server threads (not Mono's) */
 
@@ -419,13 +383,7 @@ int main(int argc, char **argv) {
     else
       n = atoi(argv[i]);
   }
-  domain = mono_jit_init("wt_mono_test");
-  MonoAssembly *asm_ = mono_domain_assembly_open(domain, argv[2]);
-  if (!asm_) {
-    printf("FAIL: cannot load %s\n", argv[2]);
-    return 2;
-  }
-  image = mono_assembly_get_image(asm_);
+  embed_start("wt_mono_test", argv[2]);
   const char *susp = getenv("MONO_THREADS_SUSPEND");
   printf("mode %s, suspend %s, glue %s\n", mode, susp ? susp : "(default: hybrid)", glue ? "on" : "off");
   if (glue && wt_mono_glue_install() != 0) {

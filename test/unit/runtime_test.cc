@@ -355,10 +355,6 @@ TEST_F(Runtime, TheIoThreadIsAttachedWhenItStarts) {
   // The I/O thread starts once per process: only observable if this test starts it.
   int before = g_attach_hook_calls.load();
   wt_thread io;
-  wt_runtime_stats st;
-  wt_runtime_stats_get(&st);
-  static std::atomic<bool> started_here{false};
-  (void)started_here;
   ASSERT_EQ(wt_io_thread(&io), 0);
   // Wait for the I/O thread to run its start (it calls the attach hook before serving anything): a call
   // to it is answered only after that.
