@@ -13,10 +13,12 @@
  */
 #include "webthreads/config.h"
 
+#include "config/internal.h"
 #include "webthreads/pool.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const wt_knob_info table[WT_KNOB_COUNT] = {
@@ -115,14 +117,14 @@ int wt_config_get(wt_knob knob, int64_t *out) {
 
 static void copy_cut(char *dst, size_t n, const char *src) { snprintf(dst, n, "%s", src ? src : "(null)"); }
 
-static const char *range_text(const wt_knob_info *k, char *buf, size_t n) {
+const char *wt__knob_range_text(const wt_knob_info *k, char *buf, size_t n) {
   if (k->type == WT_KNOB_BOOL) snprintf(buf, n, "true or false");
   else snprintf(buf, n, "a decimal integer in %lld..%lld", (long long)k->min, (long long)k->max);
   return buf;
 }
 
-static int fail(wt_config_report *rep, int status, wt_knob knob, const char *key, const char *value,
-                const char *fmt_what) {
+int wt__config_refuse(wt_config_report *rep, int status, wt_knob knob, const char *key, const char *value,
+                      const char *fmt_what) {
   wt_config_report local;
   if (!rep) rep = &local;
   rep->status = status;
@@ -144,7 +146,7 @@ static void warn(wt_config_report *rep, const char *line) {
 int wt_config_apply_properties(size_t n, const char *const *keys, const char *const *values,
                                wt_config_report *rep) {
   if (rep) memset(rep, 0, sizeof *rep);
-  if (n > 0 && (!keys || !values)) return fail(rep, WT_EINVAL, WT_KNOB_NONE, "(keys)", "(null)", "keys and values must not be NULL");
+  if (n > 0 && (!keys || !values)) return wt__config_refuse(rep, WT_EINVAL, WT_KNOB_NONE, "(keys)", "(null)", "keys and values must not be NULL");
   int64_t v[WT_KNOB_COUNT];
   int given[WT_KNOB_COUNT] = {0};
   const char *given_value[WT_KNOB_COUNT] = {0}, *given_key[WT_KNOB_COUNT] = {0};
@@ -153,10 +155,10 @@ int wt_config_apply_properties(size_t n, const char *const *keys, const char *co
 
   /* 1. Parse. */
   for (size_t i = 0; i < n; i++) {
-    if (!keys[i] || !values[i]) return fail(rep, WT_EINVAL, WT_KNOB_NONE, keys[i], values[i], "a NULL key or value");
+    if (!keys[i] || !values[i]) return wt__config_refuse(rep, WT_EINVAL, WT_KNOB_NONE, keys[i], values[i], "a NULL key or value");
     wt_knob k = wt_knob_find(keys[i]);
     if (k == WT_KNOB_NONE) {
-      if (!strncmp(keys[i], "webthreads.", 11)) {
+      if (!strncmp(keys[i], "webthreads.", 11) || !strncmp(keys[i], "Module.webthreads.", 18)) {
         snprintf(what, sizeof what, "unknown key %.96s ignored (see docs/config.md for the knobs)", keys[i]);
         warn(rep, what);
       }
@@ -166,8 +168,8 @@ int wt_config_apply_properties(size_t n, const char *const *keys, const char *co
     int r = wt_knob_parse(k, values[i], &x);
     if (r) {
       snprintf(what, sizeof what, "%s: it takes %s", r == WT_ERANGE ? "out of range" : "not a valid value",
-               range_text(&table[k], buf, sizeof buf));
-      return fail(rep, r, k, keys[i], values[i], what);
+               wt__knob_range_text(&table[k], buf, sizeof buf));
+      return wt__config_refuse(rep, r, k, keys[i], values[i], what);
     }
     v[k] = x;
     given[k] = 1;
@@ -184,20 +186,20 @@ int wt_config_apply_properties(size_t n, const char *const *keys, const char *co
     if (given[k]) {
       snprintf(what, sizeof what, "above %s=%lld%s", KEY(WT_KNOB_POOL_MAX), (long long)v[WT_KNOB_POOL_MAX],
                given[WT_KNOB_POOL_MAX] ? "" : " (in force)");
-      return fail(rep, WT_ERANGE, k, KEY(k), given_value[k], what);
+      return wt__config_refuse(rep, WT_ERANGE, k, KEY(k), given_value[k], what);
     }
     v[k] = v[WT_KNOB_POOL_MAX]; /* follows the max the caller gave */
   }
   if (v[WT_KNOB_THREADPOOL_MAX] && v[WT_KNOB_THREADPOOL_MIN] > v[WT_KNOB_THREADPOOL_MAX]) {
     if (given[WT_KNOB_THREADPOOL_MIN] && given[WT_KNOB_THREADPOOL_MAX]) {
       snprintf(what, sizeof what, "above %s=%s", KEY(WT_KNOB_THREADPOOL_MAX), given_value[WT_KNOB_THREADPOOL_MAX]);
-      return fail(rep, WT_ERANGE, WT_KNOB_THREADPOOL_MIN, KEY(WT_KNOB_THREADPOOL_MIN), given_value[WT_KNOB_THREADPOOL_MIN],
+      return wt__config_refuse(rep, WT_ERANGE, WT_KNOB_THREADPOOL_MIN, KEY(WT_KNOB_THREADPOOL_MIN), given_value[WT_KNOB_THREADPOOL_MIN],
                   what);
     }
     wt_knob bad = given[WT_KNOB_THREADPOOL_MIN] ? WT_KNOB_THREADPOOL_MIN : WT_KNOB_THREADPOOL_MAX;
     snprintf(what, sizeof what, "MinThreads %lld above MaxThreads %lld", (long long)v[WT_KNOB_THREADPOOL_MIN],
              (long long)v[WT_KNOB_THREADPOOL_MAX]);
-    return fail(rep, WT_ERANGE, bad, KEY(bad), given_value[bad], what);
+    return wt__config_refuse(rep, WT_ERANGE, bad, KEY(bad), given_value[bad], what);
   }
   if (v[WT_KNOB_THREADPOOL_MAX] && v[WT_KNOB_THREADPOOL_MAX] + WT_CONFIG_RUNTIME_THREADS > v[WT_KNOB_POOL_MAX]) {
     char line[320];
@@ -224,7 +226,7 @@ int wt_config_apply_properties(size_t n, const char *const *keys, const char *co
     warn(rep, "the pool's knobs have no effect in a single-threaded build (no Workers): ignored");
 #else
     int r = wt_pool_configure(&c);
-    if (r) return fail(rep, r, WT_KNOB_POOL_MAX, "webthreads.pool.*", "", wt_strerror(r));
+    if (r) return wt__config_refuse(rep, r, WT_KNOB_POOL_MAX, "webthreads.pool.*", "", wt_strerror(r));
 #endif
   }
 #ifdef WT__CONFIG_JS
@@ -237,14 +239,20 @@ int wt_config_apply_properties(size_t n, const char *const *keys, const char *co
 }
 
 #ifdef WT__CONFIG_JS
-/* js/library_pool.js, at start-up on the UI thread: the Module.webthreads.pool object as pairs
- * "key\x1fvalue" separated by "\x1e" (a buffer on the JS stack, split here in place). Applied like
- * properties (refusals are logged by wt_config_apply_properties). Returns its status. */
+/* js/library_pool.js, at start-up on the UI thread: the Module.webthreads object's sections as pairs
+ * "Module.webthreads.<section>.<key>\x1fvalue" separated by "\x1e" (a malloc'd buffer the caller frees,
+ * split here in place). Applied like properties (refusals are logged by wt_config_apply_properties).
+ * Returns its status, or WT_ENOMEM (logged). */
 EMSCRIPTEN_KEEPALIVE int wt__js_config_apply(char *pairs) {
-  enum { MAX_PAIRS = 16 };
-  const char *keys[MAX_PAIRS], *values[MAX_PAIRS];
+  size_t cap = 1;
+  for (const char *p = pairs; *p; p++) cap += *p == '\x1e';
+  const char **keys = malloc(cap * sizeof *keys), **values = malloc(cap * sizeof *values);
+  if (!keys || !values) {
+    free(keys), free(values);
+    return wt__config_refuse(NULL, WT_ENOMEM, WT_KNOB_NONE, "Module.webthreads", "", "no memory to read it");
+  }
   size_t n = 0;
-  for (char *p = pairs; p && *p && n < MAX_PAIRS;) {
+  for (char *p = pairs; p && *p;) {
     char *end = strchr(p, '\x1e');
     if (end) *end = 0;
     char *sep = strchr(p, '\x1f');
@@ -256,6 +264,8 @@ EMSCRIPTEN_KEEPALIVE int wt__js_config_apply(char *pairs) {
     }
     p = end ? end + 1 : NULL;
   }
-  return wt_config_apply_properties(n, keys, values, NULL);
+  int r = wt_config_apply_properties(n, keys, values, NULL);
+  free(keys), free(values);
+  return r;
 }
 #endif

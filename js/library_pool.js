@@ -214,9 +214,8 @@ var WtPoolLibrary = {
     return true;
   },
 
-  $wtPool__deps: ['$PThread', '$terminateWorker', '$cleanupThread', 'wt__js_pool_pop_return', 'wt__js_pool_publish', 'wt__js_config_apply', '$stringToUTF8OnStack',
-                  'wt_strerror', 'wt_err_name', '$stackSave', '$stackAlloc', '$stackRestore',
-                  '$UTF8ToString', 'wt__js_pool_thread_start', '$spawnThread',
+  $wtPool__deps: ['$PThread', '$terminateWorker', '$cleanupThread', 'wt__js_pool_pop_return', 'wt__js_pool_publish',
+                  'wt__js_config_apply', '$stringToNewUTF8', 'malloc', 'free', 'wt__js_pool_thread_start', '$spawnThread',
                   '$ptrToString', 'wt__js_pool_abandon', '_emscripten_thread_free_data', 'wt__js_pool_take_dirty',
                   'pthread_self', 'wt__js_pool_set_reset_globals', 'wt__js_pool_reset_globals'],
   $wtPool__postset: 'wtPool.install();',
@@ -311,31 +310,33 @@ var WtPoolLibrary = {
       // Test hook, inert unless set: Workers numbered fail_boot and up throw at load (testFailBoot).
       var t = o['test'];
       if (t && t['fail_boot'] > 0) wtPool.failBootFrom = t['fail_boot'];
-      var p = o['pool'];
-      if (p === undefined || p === null) return;
-      if (typeof p != 'object' || Array.isArray(p)) {
-        err(`webthreads: config: Module.webthreads.pool must be an object, not ${show(p)}; using the defaults`);
-        return;
-      }
-      // Every knob goes through the C table (config/config.c): one parser, one message format. Values
-      // become the strings a runtimeconfig property would be: integers in full (BigInt: no exponent,
-      // so 2^64 is "out of range", not garbage), booleans true/false, anything else as JSON (refused).
-      var known = ['initial', 'spare', 'max', 'idle_timeout_ms', 'reset_globals'], pairs = [];
-      for (var k of Object.keys(p)) {
-        if (!known.includes(k)) {
-          err(`webthreads: config: warning: unknown key Module.webthreads.pool.${k} ignored (see docs/config.md for the knobs)`);
-          continue;
+      // Every knob goes through the C table (config/config.c): one parser, one message format, one
+      // list of knobs (an unknown key, Module.webthreads.pool.maxx or a section like "pol", warns
+      // there). Values become the strings a runtimeconfig property would be: integers in full
+      // (BigInt: no exponent, so 2^64 is "out of range", not garbage), booleans true/false, anything
+      // else as JSON (refused).
+      var pairs = [];
+      for (var section of Object.keys(o)) {
+        if (section == 'test') continue;
+        var p = o[section];
+        if (p === undefined || p === null) continue;
+        if (typeof p != 'object' || Array.isArray(p)) {
+          err(`webthreads: config: Module.webthreads.${section} must be an object, not ${show(p)}; using the defaults`);
+          return;
         }
-        var v = p[k];
-        if (v === undefined || v === null) continue;
-        var text = typeof v == 'boolean' ? String(v)
-                 : typeof v == 'number' ? (Number.isInteger(v) ? BigInt(v).toString() : String(v)) : JSON.stringify(v);
-        pairs.push(`Module.webthreads.pool.${k}\x1f${text}`);
+        for (var k of Object.keys(p)) {
+          var v = p[k];
+          if (v === undefined || v === null) continue;
+          var text = typeof v == 'boolean' ? String(v)
+                   : typeof v == 'number' ? (Number.isInteger(v) ? BigInt(v).toString() : String(v)) : JSON.stringify(v);
+          pairs.push(`Module.webthreads.${section}.${k}\x1f${text}`);
+        }
       }
       if (!pairs.length) return;
-      var sp = stackSave();
-      _wt__js_config_apply(stringToUTF8OnStack(pairs.join('\x1e'))); // refusals are logged there
-      stackRestore(sp);
+      var buf = stringToNewUTF8(pairs.join('\x1e')); // any size: not on the JS stack
+      if (!buf) { err('webthreads: config: no memory to read Module.webthreads; using the defaults'); return; }
+      _wt__js_config_apply(buf); // refusals are logged there
+      _free(buf);
     },
 
     // wt_pool_configure(), on the UI thread (sync proxy), at any time. Values are resolved and valid.

@@ -15,6 +15,7 @@
 #include "pool/pool_internal.h"
 
 #include "common/wait.h"
+#include "config/internal.h"
 
 #include <stdatomic.h>
 #include <stddef.h>
@@ -30,47 +31,52 @@
 
 /* ------------------------------------------------------------------ validation */
 
-const char *wt_pool_knob_name(wt_pool_knob knob) {
-  switch (knob) {
-    case WT_POOL_KNOB_INITIAL: return "initial";
-    case WT_POOL_KNOB_SPARE: return "spare";
-    case WT_POOL_KNOB_MAX: return "max";
-    case WT_POOL_KNOB_IDLE_TIMEOUT_MS: return "idle_timeout_ms";
-    case WT_POOL_KNOB_NONE: break;
-  }
-  return "";
-}
+/* The table's ranges are the pool's limits (one set of ranges for every entry point). */
+enum {
+#define WT__POOL_KNOB_LIMIT(id, name, prop, js, type, dflt, min, max, what) \
+  WT__LIMIT_##id = (max), WT__DEFAULT_##id = (dflt),
+  WT_KNOB_MAP(WT__POOL_KNOB_LIMIT)
+#undef WT__POOL_KNOB_LIMIT
+};
+_Static_assert(WT__LIMIT_POOL_MAX == WT_POOL_LIMIT && WT__LIMIT_POOL_INITIAL == WT_POOL_LIMIT &&
+                   WT__LIMIT_POOL_SPARE == WT_POOL_LIMIT,
+               "WT_POOL_LIMIT and the knob table disagree");
+_Static_assert(WT__LIMIT_POOL_IDLE_TIMEOUT_MS == WT_POOL_IDLE_TIMEOUT_LIMIT_MS,
+               "WT_POOL_IDLE_TIMEOUT_LIMIT_MS and the knob table disagree");
+_Static_assert(WT__DEFAULT_POOL_INITIAL == WT_POOL_DEFAULT_INITIAL && WT__DEFAULT_POOL_SPARE == WT_POOL_DEFAULT_SPARE &&
+                   WT__DEFAULT_POOL_MAX == WT_POOL_DEFAULT_MAX &&
+                   WT__DEFAULT_POOL_IDLE_TIMEOUT_MS == WT_POOL_DEFAULT_IDLE_TIMEOUT_MS,
+               "the WT_POOL_DEFAULT_* macros and the knob table disagree");
 
-static int fail(wt_pool_knob *out, wt_pool_knob knob, int err) {
+static int fail(wt_knob *out, wt_knob knob, int err) {
   if (out) *out = knob;
   return err;
 }
 
-int wt_pool_config_check(const wt_pool_config *cfg, wt_pool_config *resolved, wt_pool_knob *knob) {
-  if (knob) *knob = WT_POOL_KNOB_NONE;
+/* One field of the struct: 0 is the default, WT_POOL_NONE the knob's "none" where it has one
+ * (`none` is its table value, or 1 if it has none); anything else must be in the table's range. */
+static int field(int v, wt_knob knob, int has_none, int none, int *resolved) {
+  const wt_knob_info *k = wt_knob_info_get(knob);
+  if (v == 0) *resolved = (int)k->dflt;
+  else if (v == WT_POOL_NONE && has_none) *resolved = none;
+  else if (v < k->min || v > k->max || v < 0) return WT_ERANGE;
+  else *resolved = v;
+  return WT_OK;
+}
+
+int wt_pool_config_check(const wt_pool_config *cfg, wt_pool_config *resolved, wt_knob *knob) {
+  if (knob) *knob = WT_KNOB_NONE;
   if (!cfg) return WT_EINVAL;
-  wt_pool_config r = *cfg;
+  wt_pool_config r;
   /* Per-knob range first, in field order, so the first bad knob is the one reported. */
-  if (r.initial < WT_POOL_NONE) return fail(knob, WT_POOL_KNOB_INITIAL, WT_EPOOL_NEGATIVE);
-  if (r.initial > WT_POOL_LIMIT) return fail(knob, WT_POOL_KNOB_INITIAL, WT_EPOOL_TOO_LARGE);
-  if (r.spare < WT_POOL_NONE) return fail(knob, WT_POOL_KNOB_SPARE, WT_EPOOL_NEGATIVE);
-  if (r.spare > WT_POOL_LIMIT) return fail(knob, WT_POOL_KNOB_SPARE, WT_EPOOL_TOO_LARGE);
-  if (r.max < 0) return fail(knob, WT_POOL_KNOB_MAX, WT_EPOOL_NEGATIVE); /* no "none" for max */
-  if (r.max > WT_POOL_LIMIT) return fail(knob, WT_POOL_KNOB_MAX, WT_EPOOL_TOO_LARGE);
-  if (r.idle_timeout_ms < WT_POOL_NONE) return fail(knob, WT_POOL_KNOB_IDLE_TIMEOUT_MS, WT_EPOOL_NEGATIVE);
-  if (r.idle_timeout_ms > WT_POOL_IDLE_TIMEOUT_LIMIT_MS)
-    return fail(knob, WT_POOL_KNOB_IDLE_TIMEOUT_MS, WT_EPOOL_TIMEOUT_RANGE);
-
-  if (r.initial == 0) r.initial = WT_POOL_DEFAULT_INITIAL;
-  else if (r.initial == WT_POOL_NONE) r.initial = 0;
-  if (r.spare == 0) r.spare = WT_POOL_DEFAULT_SPARE;
-  else if (r.spare == WT_POOL_NONE) r.spare = 0;
-  if (r.max == 0) r.max = WT_POOL_DEFAULT_MAX;
-  if (r.idle_timeout_ms == 0) r.idle_timeout_ms = WT_POOL_DEFAULT_IDLE_TIMEOUT_MS;
-
+  if (field(cfg->initial, WT_KNOB_POOL_INITIAL, 1, 0, &r.initial)) return fail(knob, WT_KNOB_POOL_INITIAL, WT_ERANGE);
+  if (field(cfg->spare, WT_KNOB_POOL_SPARE, 1, 0, &r.spare)) return fail(knob, WT_KNOB_POOL_SPARE, WT_ERANGE);
+  if (field(cfg->max, WT_KNOB_POOL_MAX, 0, 0, &r.max)) return fail(knob, WT_KNOB_POOL_MAX, WT_ERANGE);
+  if (field(cfg->idle_timeout_ms, WT_KNOB_POOL_IDLE_TIMEOUT_MS, 1, WT_POOL_NONE, &r.idle_timeout_ms))
+    return fail(knob, WT_KNOB_POOL_IDLE_TIMEOUT_MS, WT_ERANGE);
   /* Relations, on the resolved values (a default max of 128 and spare 200 is still spare > max). */
-  if (r.spare > r.max) return fail(knob, WT_POOL_KNOB_SPARE, WT_EPOOL_SPARE_GT_MAX);
-  if (r.initial > r.max) return fail(knob, WT_POOL_KNOB_INITIAL, WT_EPOOL_INITIAL_GT_MAX);
+  if (r.spare > r.max) return fail(knob, WT_KNOB_POOL_SPARE, WT_ERANGE);
+  if (r.initial > r.max) return fail(knob, WT_KNOB_POOL_INITIAL, WT_ERANGE);
   if (resolved) *resolved = r;
   return WT_OK;
 }
@@ -187,21 +193,42 @@ int wt_pool_get_config(wt_pool_config *out) {
   return WT_OK;
 }
 
-static void log_rejected(const char *where, const wt_pool_config *cfg, int err, wt_pool_knob knob) {
-  fprintf(stderr,
-          "webthreads: pool: %s rejected (initial=%d spare=%d max=%d idle_timeout_ms=%d): knob %s: WT_%s: %s; "
-          "the settings in force stay\n",
-          where, cfg->initial, cfg->spare, cfg->max, cfg->idle_timeout_ms, wt_pool_knob_name(knob),
-          wt_err_name(err), wt_strerror(err));
+/* The struct field of each pool knob, as the caller wrote it. */
+static int field_of(const wt_pool_config *cfg, wt_knob knob, const char **name) {
+  switch (knob) {
+    case WT_KNOB_POOL_INITIAL: *name = "wt_pool_config.initial"; return cfg->initial;
+    case WT_KNOB_POOL_SPARE: *name = "wt_pool_config.spare"; return cfg->spare;
+    case WT_KNOB_POOL_MAX: *name = "wt_pool_config.max"; return cfg->max;
+    default: *name = "wt_pool_config.idle_timeout_ms"; return cfg->idle_timeout_ms;
+  }
 }
 
-/* ------------------------------------------------------------------ platform: wasm */
-/* Any thread: validates `cfg` into `*r` for wt_pool_configure, logging a rejected knob. */
+/* Any thread: validates `cfg` into `*r` for wt_pool_configure; a refusal is logged in the knob
+ * table's format, naming the field, its value as given, what it takes and the knob. */
 static int check_configure(const wt_pool_config *cfg, wt_pool_config *r) {
-  wt_pool_knob knob;
+  wt_knob knob;
   int err = wt_pool_config_check(cfg, r, &knob);
-  if (err && err != WT_EINVAL) log_rejected("wt_pool_configure", cfg, err, knob);
-  return err;
+  if (err != WT_ERANGE) return err;
+  const wt_knob_info *k = wt_knob_info_get(knob);
+  const char *name;
+  int v = field_of(cfg, knob, &name);
+  char value[16], what[224];
+  snprintf(value, sizeof value, "%d", v);
+  if (knob != WT_KNOB_POOL_MAX && knob != WT_KNOB_POOL_IDLE_TIMEOUT_MS && v >= WT_POOL_NONE && v <= (int)k->max)
+  {
+    char dflt[40] = "";
+    if (!v) snprintf(dflt, sizeof dflt, "its default %lld is ", (long long)k->dflt);
+    snprintf(what, sizeof what, "%sabove wt_pool_config.max=%d%s (knob %s, docs/config.md)", dflt,
+             cfg->max ? cfg->max : WT_POOL_DEFAULT_MAX, cfg->max ? "" : " (the default)", k->name);
+  }
+  else
+    snprintf(what, sizeof what, "out of range: it takes 1..%lld, 0 for the default%s (knob %s, docs/config.md)",
+             (long long)k->max,
+             knob == WT_KNOB_POOL_MAX              ? ""
+             : knob == WT_KNOB_POOL_IDLE_TIMEOUT_MS ? " or WT_POOL_NONE (-1) to never retire"
+                                                    : " or WT_POOL_NONE (-1) for none",
+             k->name);
+  return wt__config_refuse(NULL, err, knob, name, value, what);
 }
 
 #ifdef __EMSCRIPTEN__

@@ -3,7 +3,10 @@
  * Every fallible webthreads call returns `int`: 0 (WT_OK) on success or a negative WT_E... code.
  * The codes come from one X-macro list so that the enum, wt_err_name() and wt_strerror() never drift
  * apart. Messages say what went wrong and, where a setting decides it, which knob to change.
- * Codes are stable: new codes are appended, values are never reused.
+ * Codes are stable: new codes are appended, values are never reused. Retired: -16..-21 (the pool's own
+ * WT_EPOOL_* codes, replaced by WT_ERANGE plus the offending knob; README "Changes").
+ * This is the lowest layer: messages name knobs by their table name (docs/config.md), never a
+ * module's struct field or JS path.
  */
 #ifndef WEBTHREADS_ERROR_H
 #define WEBTHREADS_ERROR_H
@@ -17,8 +20,8 @@ extern "C" {
   X(OK, 0, "success")                                                                              \
   X(EINVAL, -1, "invalid argument")                                                                \
   X(ENOMEM, -2, "out of memory")                                                                   \
-  X(EAGAIN, -3, "worker pool is at its cap; raise the pool's max (wt_pool_config.max, JS "        \
-                "webthreads.pool.max) or join threads first")                                      \
+  X(EAGAIN, -3, "worker pool is at its cap: raise the knob pool.max (docs/config.md) or join "     \
+                "threads first")                                                                   \
   X(ETIMEDOUT, -4, "timed out waiting for the target thread; raise the call's timeout_ms or make "  \
                    "the target return to its event loop")                                          \
   X(ECANCELED, -5, "canceled: the target thread exited (or its stack unwound) before finishing the "\
@@ -30,24 +33,13 @@ extern "C" {
   X(ENOENT, -9, "unknown thread id: the thread never joined the registry")                        \
   X(EBUSY, -10, "busy: another live thread holds that role (wt_thread_adopt_ui: another thread is " \
                 "the UI thread; let it leave first)")                                              \
-  X(ERANGE, -11, "value out of range for this knob")                                               \
+  X(ERANGE, -11, "value out of range for its knob, or contradicting another knob (the report or "  \
+                 "log line names the knob; docs/config.md lists every range)")                     \
   X(ENOTSUP, -12, "not supported on this platform or build")                                       \
   X(ECALL, -13, "the called function reported an error (see the call's message)")                 \
   X(ESTATE, -14, "not allowed in the current state (not initialized, or already shut down)")      \
   X(EFULL, -15, "thread registry is full; raise WT_PROXYING_MAX_THREADS (cmake "                   \
                 "-DWT_PROXYING_MAX_THREADS=...) or let exited threads leave first")   \
-  X(EPOOL_NEGATIVE, -16, "negative pool setting: wt_pool_config.initial/spare/max/idle_timeout_ms "   \
-                         "(JS webthreads.pool.*) take 0 for the default or WT_POOL_NONE (-1)")      \
-  X(EPOOL_TOO_LARGE, -17, "pool size above WT_POOL_LIMIT (400 Workers): lower the pool's max, "       \
-                          "initial or spare (wt_pool_config / JS webthreads.pool)")                \
-  X(EPOOL_TIMEOUT_RANGE, -18, "pool idle_timeout_ms above one day (wt_pool_config.idle_timeout_ms, "   \
-                              "JS webthreads.pool.idle_timeout_ms); use WT_POOL_NONE to never retire") \
-  X(EPOOL_SPARE_GT_MAX, -19, "pool spare exceeds max: lower wt_pool_config.spare (JS "                  \
-                             "webthreads.pool.spare) or raise max")                                   \
-  X(EPOOL_INITIAL_GT_MAX, -20, "pool initial exceeds max: lower wt_pool_config.initial (JS "            \
-                               "webthreads.pool.initial) or raise max")                               \
-  X(EPOOL_NOT_INTEGER, -21, "pool setting in JS webthreads.pool is not an integer number (initial, "   \
-                            "spare, max, idle_timeout_ms)")                                                                 \
   X(EINCALL, -22, "not allowed while the thread runs a call, completion or cancel function, or waits " \
                   "inside webthreads: return from it first (wt_thread_leave)")                          \
   X(EDEPTH, -23, "call nesting too deep: a waiting thread runs incoming calls on its own stack; "      \

@@ -29,15 +29,19 @@
  *
  * Configuration comes from the page (`Module.webthreads.pool = {initial, spare, max,
  * idle_timeout_ms}`; under node the WEBTHREADS_CONFIG environment variable holds the same object as
- * JSON), read when the runtime starts, or from wt_pool_configure() at any time, from any thread. In
- * both, 0 or absent means the default below; an invalid set is rejected as a whole with a WT_E... code
- * and a message naming the knob, and the settings in force stay.
+ * JSON) or runtimeconfig properties (webthreads/config.h), read when the runtime starts, or from
+ * wt_pool_configure() at any time, from any thread. Every entry point validates against the one knob
+ * table (ranges and names: docs/config.md); an invalid set is rejected as a whole with WT_EINVAL or
+ * WT_ERANGE and a line naming the knob and the value, and the settings in force stay. In this struct
+ * 0 means the default and WT_POOL_NONE none; in the JS object and properties an absent knob follows
+ * the given ones, 0 is none and -1 never retire (docs/config.md).
  *
  * Host (non-wasm) builds have no Workers: configuration is validated and stored, stats stay zero.
  */
 #ifndef WEBTHREADS_POOL_H
 #define WEBTHREADS_POOL_H
 
+#include "webthreads/config.h"
 #include "webthreads/error.h"
 
 #ifdef __cplusplus
@@ -49,9 +53,10 @@ extern "C" {
 #define WT_POOL_DEFAULT_SPARE 2
 #define WT_POOL_DEFAULT_MAX 128
 #define WT_POOL_DEFAULT_IDLE_TIMEOUT_MS 10000
-/* Sizes above this are rejected (WT_EPOOL_TOO_LARGE): Chromium crashes near 500 Workers per page. */
+/* Sizes above this are rejected (WT_ERANGE): Chromium crashes near 500 Workers per page. Equal to the
+ * knob table's max for pool.initial, pool.spare and pool.max (checked at compile time in pool/pool.c). */
 #define WT_POOL_LIMIT 400
-/* Idle timeouts above one day are rejected (WT_EPOOL_TIMEOUT_RANGE). */
+/* Idle timeouts above one day are rejected (WT_ERANGE); the table's max for pool.idle_timeout_ms. */
 #define WT_POOL_IDLE_TIMEOUT_LIMIT_MS 86400000
 /* Boot failures in a row (no Worker loaded in between) after which the pool stops booting Workers for
  * takes and tops up with one Worker per second at most, until a Worker loads again. */
@@ -73,35 +78,26 @@ typedef struct wt_pool_config {
                           WT_POOL_NONE: never retire; at most WT_POOL_IDLE_TIMEOUT_LIMIT_MS. */
 } wt_pool_config;
 
-/* Index of a knob, as reported by wt_pool_config_check(). */
-typedef enum wt_pool_knob {
-  WT_POOL_KNOB_NONE = 0,
-  WT_POOL_KNOB_INITIAL,
-  WT_POOL_KNOB_SPARE,
-  WT_POOL_KNOB_MAX,
-  WT_POOL_KNOB_IDLE_TIMEOUT_MS,
-} wt_pool_knob;
-
-/* Validates `cfg` and, when `resolved` is not NULL, writes it there with every default filled in
- * (WT_POOL_NONE becomes 0 for initial/spare and stays -1 for idle_timeout_ms). When `knob` is not
- * NULL it receives the offending knob (WT_POOL_KNOB_NONE on success).
+/* Validates `cfg` against the knob table (webthreads/config.h, docs/config.md: one set of ranges for
+ * this struct, runtimeconfig properties and the JS object) and, when `resolved` is not NULL, writes it
+ * there with every default filled in (WT_POOL_NONE becomes 0 for initial/spare and stays -1 for
+ * idle_timeout_ms). When `knob` is not NULL it receives the offending knob (WT_KNOB_POOL_INITIAL,
+ * _SPARE, _MAX or _IDLE_TIMEOUT_MS; WT_KNOB_NONE on success); wt_knob_info_get(*knob)->name names it.
  * Any thread; never blocks or allocates; does not change the pool. `cfg` and `resolved` are the
- * caller's and may alias. Returns WT_OK, WT_EINVAL (cfg NULL), WT_EPOOL_NEGATIVE,
- * WT_EPOOL_TOO_LARGE, WT_EPOOL_TIMEOUT_RANGE, WT_EPOOL_SPARE_GT_MAX or WT_EPOOL_INITIAL_GT_MAX. */
-int wt_pool_config_check(const wt_pool_config *cfg, wt_pool_config *resolved, wt_pool_knob *knob);
-
-/* Name of a knob as written in the config struct and the JS object ("max", "idle_timeout_ms"), or
- * "" for WT_POOL_KNOB_NONE. Any thread; static string. */
-const char *wt_pool_knob_name(wt_pool_knob knob);
+ * caller's and may alias; `resolved` is untouched on error. Returns WT_OK, WT_EINVAL (cfg NULL) or
+ * WT_ERANGE (a field outside its range, WT_POOL_NONE for max, or spare / initial above max, the
+ * latter reported on the smaller knob). */
+int wt_pool_config_check(const wt_pool_config *cfg, wt_pool_config *resolved, wt_knob *knob);
 
 /* Applies `cfg` (validated as by wt_pool_config_check) at any time, also while threads run (live
  * reconfiguration): raising initial/spare boots the difference in the background; lowering max
  * terminates idle (unassigned) Workers beyond it at once and refuses new Workers, retiring returning
  * ones, until total <= max again; a Worker that runs, or is assigned, a thread is never terminated (so
  * `total` may stay above a lowered max until those threads finish). On error nothing changes and one
- * line naming the knob goes to stderr.
+ * line naming the field, its value and the knob goes to stderr (the knob table's message format).
  * Any thread; a worker caller blocks for one round trip to the UI thread (which never blocks).
- * Does not allocate. Returns WT_OK or a validation error. */
+ * Does not allocate. Returns WT_OK, a validation error of wt_pool_config_check (WT_EINVAL,
+ * WT_ERANGE), or WT_ENOTSUP in a single-threaded build (no Workers). */
 int wt_pool_configure(const wt_pool_config *cfg);
 
 /* The settings in force (defaults resolved). Any thread; never blocks or allocates. Returns WT_OK, or

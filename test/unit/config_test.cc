@@ -9,14 +9,14 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
+
 #ifdef WT_TEST_HAVE_CJSON
 #include <cjson/cJSON.h>
-
-#include <fstream>
-#include <sstream>
 #endif
 
 namespace {
@@ -197,6 +197,34 @@ TEST_F(Config, NullArraysAndKeysAreRefused) {
   EXPECT_EQ(wt_config_get(WT_KNOB_NONE, &out), WT_EINVAL);
   EXPECT_EQ(wt_config_get(WT_KNOB_POOL_MAX, nullptr), WT_EINVAL);
 }
+
+#ifdef WT_TEST_DOCS_CONFIG
+// docs/config.md lists every knob of the table: one row with its name, runtimeconfig key, JS path,
+// default and range, so the documentation cannot fall behind the table.
+TEST(ConfigDocs, EveryKnobHasARowWithItsKeysDefaultAndRange) {
+  std::ifstream f(WT_TEST_DOCS_CONFIG);
+  ASSERT_TRUE(f) << "cannot open " << WT_TEST_DOCS_CONFIG;
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind("| `", 0) == 0) rows.push_back(line);
+  for (int k = 1; k < WT_KNOB_COUNT; k++) {
+    const wt_knob_info *i = wt_knob_info_get((wt_knob)k);
+    std::string row;
+    for (const std::string &r : rows)
+      if (r.rfind(std::string("| `") + i->name + "` |", 0) == 0) row = r;
+    ASSERT_FALSE(row.empty()) << "docs/config.md has no row for knob " << i->name;
+    std::vector<std::string> cells;
+    for (size_t a = 1, b; (b = row.find(" |", a)) != std::string::npos; a = b + 2) cells.push_back(row.substr(a + 1, b - a - 1));
+    ASSERT_GE(cells.size(), 7u) << row;
+    EXPECT_EQ(cells[1], std::string("`") + i->property + "`") << row;
+    EXPECT_EQ(cells[2], std::string("`") + i->js + "`") << row;
+    std::string dflt = i->type == WT_KNOB_BOOL ? (i->dflt ? "true" : "false") : std::to_string(i->dflt);
+    EXPECT_EQ(cells[5].rfind(dflt, 0), 0u) << "default of " << i->name << ": " << row;
+    std::string range = i->type == WT_KNOB_BOOL ? "true/false" : std::to_string(i->min) + ".." + std::to_string(i->max);
+    EXPECT_EQ(cells[6], range) << "range of " << i->name << ": " << row;
+  }
+}
+#endif
 
 #ifdef WT_TEST_HAVE_CJSON
 // A runtimeconfig.json as the .NET host writes it, read with cJSON; configProperties become the

@@ -57,6 +57,25 @@ TEST(Error, MessagesNameWhatReturnsThemAndTheKnob) {
   EXPECT_NE(std::string(wt_strerror(WT_EINCALL)).find("wt_thread_leave"), std::string::npos);
 }
 
+// error.h is the lowest layer: its messages name knobs by their table name (docs/config.md), never
+// a module's struct field or a JS path.
+TEST(Error, MessagesNameKnobsNotFieldsOrJsPaths) {
+  for (const Entry &e : kAll) {
+    std::string m = wt_strerror(e.value);
+    for (const char *bad : {"wt_pool_config", "webthreads.pool", "Module.", "JS "})
+      EXPECT_EQ(m.find(bad), std::string::npos) << e.name << " names \"" << bad << "\": " << m;
+  }
+  EXPECT_NE(std::string(wt_strerror(WT_EAGAIN)).find("pool.max"), std::string::npos);
+}
+
+// -16..-21 were the pool's own WT_EPOOL_* codes (now WT_ERANGE plus the knob): never reused.
+TEST(Error, RetiredValuesStayRetired) {
+  for (int v = -21; v <= -16; v++) {
+    EXPECT_STREQ(wt_err_name(v), "UNKNOWN") << v;
+    EXPECT_STREQ(wt_strerror(v), "unknown webthreads error") << v;
+  }
+}
+
 TEST(Error, UnknownCodes) {
   EXPECT_STREQ(wt_strerror(12345), "unknown webthreads error");
   EXPECT_STREQ(wt_strerror(-9999), "unknown webthreads error");

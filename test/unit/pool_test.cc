@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <thread>
@@ -11,7 +12,7 @@
 
 namespace {
 
-int Check(wt_pool_config c, wt_pool_knob *knob = nullptr, wt_pool_config *out = nullptr) {
+int Check(wt_pool_config c, wt_knob *knob = nullptr, wt_pool_config *out = nullptr) {
   return wt_pool_config_check(&c, out, knob);
 }
 
@@ -35,47 +36,83 @@ TEST(Pool, NoneMeansZeroOrNever) {
 
 TEST(Pool, NullConfigIsEinval) { EXPECT_EQ(wt_pool_config_check(nullptr, nullptr, nullptr), WT_EINVAL); }
 
-struct Bad { wt_pool_config cfg; int err; wt_pool_knob knob; };
+struct Bad { wt_pool_config cfg; int err; wt_knob knob; };
 
-TEST(Pool, EveryInvalidKnobGivesItsCode) {
+// Every field outside the knob table's range, and every contradiction, is WT_ERANGE naming the knob
+// (the table's ranges: pool.initial/spare 0..400, pool.max 1..400, pool.idle_timeout_ms -1..86400000;
+// in the struct 0 is the default and WT_POOL_NONE none).
+TEST(Pool, EveryInvalidKnobIsErangeNamingTheKnob) {
   const Bad cases[] = {
-      {{-2, 0, 0, 0}, WT_EPOOL_NEGATIVE, WT_POOL_KNOB_INITIAL},
-      {{0, -5, 0, 0}, WT_EPOOL_NEGATIVE, WT_POOL_KNOB_SPARE},
-      {{0, 0, -1, 0}, WT_EPOOL_NEGATIVE, WT_POOL_KNOB_MAX},
-      {{0, 0, 0, -3}, WT_EPOOL_NEGATIVE, WT_POOL_KNOB_IDLE_TIMEOUT_MS},
-      {{WT_POOL_LIMIT + 1, 0, 0, 0}, WT_EPOOL_TOO_LARGE, WT_POOL_KNOB_INITIAL},
-      {{0, WT_POOL_LIMIT + 1, 0, 0}, WT_EPOOL_TOO_LARGE, WT_POOL_KNOB_SPARE},
-      {{0, 0, 1000000, 0}, WT_EPOOL_TOO_LARGE, WT_POOL_KNOB_MAX},
-      {{0, 0, 0, WT_POOL_IDLE_TIMEOUT_LIMIT_MS + 1}, WT_EPOOL_TIMEOUT_RANGE, WT_POOL_KNOB_IDLE_TIMEOUT_MS},
-      {{0, 9, 8, 0}, WT_EPOOL_SPARE_GT_MAX, WT_POOL_KNOB_SPARE},
-      {{0, 200, 0, 0}, WT_EPOOL_SPARE_GT_MAX, WT_POOL_KNOB_SPARE}, // against the default max
-      {{9, 1, 8, 0}, WT_EPOOL_INITIAL_GT_MAX, WT_POOL_KNOB_INITIAL},
-      {{0, 0, 3, 0}, WT_EPOOL_INITIAL_GT_MAX, WT_POOL_KNOB_INITIAL}, // default initial 4 > max 3
+      {{-2, 0, 0, 0}, WT_ERANGE, WT_KNOB_POOL_INITIAL},
+      {{0, -5, 0, 0}, WT_ERANGE, WT_KNOB_POOL_SPARE},
+      {{0, 0, WT_POOL_NONE, 0}, WT_ERANGE, WT_KNOB_POOL_MAX}, // max has no "none"
+      {{0, 0, -7, 0}, WT_ERANGE, WT_KNOB_POOL_MAX},
+      {{0, 0, 0, -3}, WT_ERANGE, WT_KNOB_POOL_IDLE_TIMEOUT_MS},
+      {{WT_POOL_LIMIT + 1, 0, 0, 0}, WT_ERANGE, WT_KNOB_POOL_INITIAL},
+      {{0, WT_POOL_LIMIT + 1, 0, 0}, WT_ERANGE, WT_KNOB_POOL_SPARE},
+      {{0, 0, 1000000, 0}, WT_ERANGE, WT_KNOB_POOL_MAX},
+      {{0, 0, WT_POOL_LIMIT + 1, 0}, WT_ERANGE, WT_KNOB_POOL_MAX},
+      {{0, 0, 0, WT_POOL_IDLE_TIMEOUT_LIMIT_MS + 1}, WT_ERANGE, WT_KNOB_POOL_IDLE_TIMEOUT_MS},
+      {{0, 9, 8, 0}, WT_ERANGE, WT_KNOB_POOL_SPARE},
+      {{0, 200, 0, 0}, WT_ERANGE, WT_KNOB_POOL_SPARE}, // against the default max
+      {{9, 1, 8, 0}, WT_ERANGE, WT_KNOB_POOL_INITIAL},
+      {{0, 0, 3, 0}, WT_ERANGE, WT_KNOB_POOL_INITIAL}, // default initial 4 > max 3
   };
   for (const Bad &b : cases) {
-    wt_pool_knob knob = WT_POOL_KNOB_NONE;
+    wt_knob knob = WT_KNOB_NONE;
     wt_pool_config untouched = {77, 77, 77, 77};
     EXPECT_EQ(Check(b.cfg, &knob, &untouched), b.err)
         << b.cfg.initial << " " << b.cfg.spare << " " << b.cfg.max << " " << b.cfg.idle_timeout_ms;
-    EXPECT_EQ(knob, b.knob) << wt_pool_knob_name(knob);
+    EXPECT_EQ(knob, b.knob) << (wt_knob_info_get(knob) ? wt_knob_info_get(knob)->name : "none");
     EXPECT_EQ(untouched.max, 77) << "rejected settings must not be written";
   }
 }
 
-TEST(Pool, ErrorMessagesNameTheKnob) {
-  EXPECT_NE(std::string(wt_strerror(WT_EPOOL_SPARE_GT_MAX)).find("spare"), std::string::npos);
-  EXPECT_NE(std::string(wt_strerror(WT_EPOOL_INITIAL_GT_MAX)).find("initial"), std::string::npos);
-  EXPECT_NE(std::string(wt_strerror(WT_EPOOL_TOO_LARGE)).find("max"), std::string::npos);
-  EXPECT_NE(std::string(wt_strerror(WT_EPOOL_TIMEOUT_RANGE)).find("idle_timeout_ms"), std::string::npos);
-  EXPECT_STREQ(wt_pool_knob_name(WT_POOL_KNOB_IDLE_TIMEOUT_MS), "idle_timeout_ms");
-  EXPECT_STREQ(wt_pool_knob_name(WT_POOL_KNOB_NONE), "");
+// The limits are the knob table's: the largest values it allows pass, and the defaults are its defaults.
+TEST(Pool, LimitsAndDefaultsAreTheKnobTables) {
+  const wt_knob knobs[] = {WT_KNOB_POOL_INITIAL, WT_KNOB_POOL_SPARE, WT_KNOB_POOL_MAX, WT_KNOB_POOL_IDLE_TIMEOUT_MS};
+  int64_t top[4], dflt[4];
+  for (int i = 0; i < 4; i++) {
+    top[i] = wt_knob_info_get(knobs[i])->max;
+    dflt[i] = wt_knob_info_get(knobs[i])->dflt;
+  }
+  wt_pool_config r, d;
+  EXPECT_EQ(Check({(int)top[0], (int)top[1], (int)top[2], (int)top[3]}, nullptr, &r), WT_OK);
+  EXPECT_EQ(r.max, top[2]);
+  EXPECT_EQ(r.idle_timeout_ms, top[3]);
+  ASSERT_EQ(Check({0, 0, 0, 0}, nullptr, &d), WT_OK);
+  EXPECT_EQ(d.initial, dflt[0]);
+  EXPECT_EQ(d.spare, dflt[1]);
+  EXPECT_EQ(d.max, dflt[2]);
+  EXPECT_EQ(d.idle_timeout_ms, dflt[3]);
+}
+
+// wt_pool_configure's refusal is one line in the knob table's format: the field as written, its
+// value as given, the code, what it takes, the knob's name.
+TEST(Pool, ConfigureRefusalLineNamesFieldValueAndKnob) {
+  struct Line { wt_pool_config cfg; const char *want[3]; };
+  const Line lines[] = {
+      {{0, 0, 1000, 0}, {"wt_pool_config.max=\"1000\": WT_ERANGE", "1..400", "knob pool.max"}},
+      {{0, 9, 8, 0}, {"wt_pool_config.spare=\"9\": WT_ERANGE: above", "wt_pool_config.max=8", "knob pool.spare"}},
+      {{0, 0, 3, 0}, {"wt_pool_config.initial=\"0\": WT_ERANGE", "its default 4 is above wt_pool_config.max=3", "knob pool.initial"}},
+      {{0, 0, 0, -9}, {"wt_pool_config.idle_timeout_ms=\"-9\"", "never retire", "knob pool.idle_timeout_ms"}},
+  };
+  for (const Line &l : lines) {
+    testing::internal::CaptureStderr();
+    wt_pool_config c = l.cfg;
+    EXPECT_EQ(wt_pool_configure(&c), WT_ERANGE);
+    std::string err = testing::internal::GetCapturedStderr();
+    for (const char *w : l.want) EXPECT_NE(err.find(w), std::string::npos) << "missing \"" << w << "\" in: " << err;
+    EXPECT_NE(err.find("nothing applied, the settings in force stay"), std::string::npos) << err;
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << "one line: " << err;
+  }
 }
 
 TEST(Pool, ConfigureRejectsBadSettingsAndKeepsTheOnesInForce) {
   wt_pool_config before, after;
   ASSERT_EQ(wt_pool_get_config(&before), WT_OK);
   wt_pool_config bad = {0, 9, 8, 0};
-  EXPECT_EQ(wt_pool_configure(&bad), WT_EPOOL_SPARE_GT_MAX);
+  EXPECT_EQ(wt_pool_configure(&bad), WT_ERANGE);
   EXPECT_EQ(wt_pool_configure(nullptr), WT_EINVAL);
   ASSERT_EQ(wt_pool_get_config(&after), WT_OK);
   EXPECT_EQ(after.spare, before.spare);
