@@ -16,6 +16,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "webthreads/diag.h" /* wt_wait_kind, wt_diag_wait */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -35,6 +37,21 @@ int wt__wait(_Atomic uint32_t *word, uint32_t expected, double deadline_ms, int 
 #ifndef WT_WAIT_SPIN_US
 #define WT_WAIT_SPIN_US 30
 #endif
+
+/* Why the calling thread's next waits happen (webthreads/diag.h: a wt_wait_kind and its detail), for
+ * the diagnostics' table of sleepers. Returns the previous reason; put it back with
+ * wt__wait_why_restore when the wait is over (reasons nest: a serve inside a completion wait keeps the
+ * completion). Calling thread; never blocks or allocates. */
+typedef struct wt__why {
+  int kind;
+  uint64_t detail;
+} wt__why;
+wt__why wt__wait_why(int kind, uint64_t detail);
+void wt__wait_why_restore(wt__why prev);
+/* The calling thread's current reason (kind WT_WAIT_OTHER when none was set). */
+wt__why wt__wait_why_current(void);
+/* diag/diag.c: the threads asleep in wt__wait now (see diag.h's wt_diag_waits). */
+int wt__wait_sleepers(wt_diag_wait *out, int cap);
 
 /* Wakes up to `count` threads blocked in wt__wait on `word` (INT32_MAX: all). Any thread; never blocks,
  * never allocates. Change *word before calling it. */

@@ -47,6 +47,8 @@
 #include "webthreads/completion.h"
 
 #include "common/threads.h"
+#include "common/wait.h"
+#include "webthreads/diag.h"
 #include "completion/internal.h"
 #include "proxying/internal.h"
 
@@ -593,7 +595,10 @@ int wt_completion_wait(wt_completion *c, int timeout_ms) {
   if ((r = make_node(c, self.bits, NULL, NULL, NULL, &n)) != 0) return r;
   push_node(c, n);
   wait_ctx w = {c};
+  wt__why why = wt__wait_why_current(); /* wt_await_sync's reason, if it is the caller */
+  if (why.kind == WT_WAIT_OTHER) wt__wait_why(WT_WAIT_COMPLETION, (uint64_t)(uintptr_t)c);
   r = wt_thread_serve(settled, &w, timeout_ms);
+  wt__wait_why_restore(why);
   if (!withdraw(c, n)) tl_unlink(n); /* claimed (being woken, or woken): the dispatcher keeps it alive */
   /* `c` may have settled as the wait ended (timeout): then the outcome is the answer — once the
    * settler finished writing it (a few instructions: it never blocks between its CAS and its release
@@ -683,7 +688,9 @@ static int await_sync(wt_thread target, wt_async_start_fn start, wt_cancel_fn dr
     wt_completion_release(c);
     AWAIT_RETURN(r);
   }
+  wt__why why = wt__wait_why(WT_WAIT_AWAIT, (uint64_t)(uintptr_t)c);
   r = wt_completion_wait(c, timeout_ms);
+  wt__wait_why_restore(why);
   if (wt_completion_result_get(c, NULL, NULL) == WT_COMPLETION_PENDING && wt_completion_cancel(c) == 0) {
     wt_completion_release(c); /* timed out (or refused): canceled by us, *out stays NULL */
     return r;

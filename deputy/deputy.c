@@ -201,7 +201,9 @@ int wt_deputy_main(wt_main_fn main_fn, int argc, char **argv, const wt_deputy_co
   while (!atomic_load(&finished)) {
     /* The event loop's stand-in. If serving is refused (a caller deep in nested calls: WT_EDEPTH),
      * still wait for the deputy, through the one wait. */
+    wt__why why = wt__wait_why(WT_WAIT_DEPUTY, 0);
     if (wt_thread_serve(is_finished, NULL, -1) != 0 && !atomic_load(&finished)) wt__wait(&finished, 0, -1, 0);
+    wt__wait_why_restore(why);
   }
   pthread_join(t, NULL); /* the deputy has finished: returns at once */
   return give_back(host_code);

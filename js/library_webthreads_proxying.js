@@ -62,14 +62,19 @@ addToLibrary({
   // 'unwind' (emscripten_unwind_to_js_event_loop) of a live thread stops here, where it has reached
   // the event loop (letting it through would leave emscripten's task queue marked busy for good).
   // exit() (ExitStatus) and aborts end the program: nothing is left to answer.
+  // A thread that pthread_exit tore down (pthread_self() is 0 by the time its 'unwind' passes here)
+  // has answered every frame already, from its exit (the router's TSD destructor leaves the registry),
+  // and its joiner may have freed its TLS since — and handed that memory to another thread's TLS: C
+  // must not run on it at all (reading `tl_slot` there would unwind another thread's frames).
   wt__js_guard__deps: ['wt__js_proxying_unwound', 'wt__js_thread_alive', '$ExitStatus'],
   wt__js_guard: (body, ctx, depth, top) => {
     try {
       return {{{ makeDynCall('ip', 'body') }}}(ctx);
     } catch (e) {
       if (e instanceof ExitStatus || ABORT) throw e;
+      if (!_wt__js_thread_alive()) throw e;
       _wt__js_proxying_unwound(depth);
-      if (top && e === 'unwind' && _wt__js_thread_alive()) return 0;
+      if (top && e === 'unwind') return 0;
       throw e;
     }
   },

@@ -57,7 +57,9 @@ EMSCRIPTEN_KEEPALIVE int wt__pool_create_proxied(uintptr_t pthread_ptr, uintptr_
                               create_on_ui, &c))
     return EAGAIN; /* the UI thread's mailbox is closed: the runtime is exiting */
   /* The one wait function (common/wait.h); no spin: the answer needs a trip through the UI thread. */
+  wt__why why = wt__wait_why(WT_WAIT_WORKER, pthread_ptr);
   while (!atomic_load_explicit(&c.done, memory_order_acquire)) wt__wait(&c.done, 0, -1, 0);
+  wt__wait_why_restore(why);
   return c.result;
 }
 #endif

@@ -136,8 +136,10 @@ int wt__pool_wait_change(unsigned seen, double timeout_ms) {
 #ifdef __EMSCRIPTEN__
   if (emscripten_is_main_browser_thread()) return WT_EWOULDBLOCK;
   double deadline = wt__now_ms() + timeout_ms;
+  wt__why why = wt__wait_why(WT_WAIT_POOL, 0);
   while (atomic_load_explicit(&state.seq, memory_order_acquire) == seen)
     if (wt__wait(&state.seq, seen, deadline, 0) == WT_ETIMEDOUT) break;
+  wt__wait_why_restore(why);
   return atomic_load_explicit(&state.seq, memory_order_acquire) != seen ? WT_OK : WT_ETIMEDOUT;
 #else
   (void)seen;

@@ -58,6 +58,7 @@
 
 #include "common/wait.h"
 #include "runtime/internal.h"
+#include "webthreads/diag.h"
 
 #include <assert.h>
 #include <limits.h>
@@ -102,11 +103,13 @@ struct wt_call {
 };
 
 static wt__slot slots[WT_PROXYING_MAX_THREADS] __attribute__((aligned(64)));
+#define OS_THREAD_UNRESERVED ((uintptr_t)1) /* os_thread of a reserved slot given up (wt__proxying_unreserve) */
 static _Atomic uint64_t ui_bits;
 static _Atomic int ui_policy;
 static _Atomic uint64_t st_posts_dropped, st_calls_canceled, st_completions_dropped, st_calls_unwound,
     st_wakeups_failed, st_mailbox_full;
 static _Atomic uint32_t st_live;
+static _Atomic int64_t st_records_out; /* call records taken by alloc_item and not yet released */
 
 static _Thread_local wt__slot *tl_slot;
 static _Thread_local uint32_t tl_gen;
@@ -309,6 +312,30 @@ void wt_proxying_stats_get(wt_proxying_stats *out) {
   out->calls_unwound = atomic_load(&st_calls_unwound);
   out->wakeups_failed = atomic_load(&st_wakeups_failed);
   out->mailbox_full = atomic_load(&st_mailbox_full);
+  out->records_in_use = (uint64_t)atomic_load_explicit(&st_records_out, memory_order_relaxed);
+}
+
+/* diag/diag.c: the joined threads now (wt_diag_threads). Any thread; atomics only. */
+int wt__proxying_diag_threads(wt_diag_thread *out, int cap) {
+  int n = 0;
+  uint64_t ui = atomic_load(&ui_bits);
+  for (int i = 0; i < WT_PROXYING_MAX_THREADS; i++) {
+    wt__slot *s = &slots[i];
+    uint32_t life = atomic_load(&s->life);
+    uint32_t st = WT__STATE(life);
+    if (st != WT__LIVE && st != WT__CLOSING) continue;
+    uintptr_t os = atomic_load(&s->os_thread);
+    if (os == OS_THREAD_UNRESERVED) continue;
+    wt_diag_thread d = {.id = make_id(s, WT__GEN(life)), .os_thread = os};
+    d.is_ui = d.id.bits == ui;
+    d.leaving = st == WT__CLOSING;
+    d.mailbox = atomic_load_explicit(&s->queued, memory_order_relaxed);
+    d.waits = atomic_load_explicit(&s->serving, memory_order_relaxed);
+    if (atomic_load(&s->life) != life) continue; /* left meanwhile */
+    if (out && n < cap) out[n] = d;
+    n++;
+  }
+  return n;
 }
 
 /* ------------------------------------------------------------------ mailbox */
@@ -441,7 +468,10 @@ static wt__item *alloc_item(void) {
   wt__slot *self = tl_slot;
   if (!self) {
     wt__item *it = malloc(sizeof *it);
-    if (it) it->home = 0;
+    if (it) {
+      it->home = 0;
+      atomic_fetch_add_explicit(&st_records_out, 1, memory_order_relaxed);
+    }
     return it;
   }
   if (!self->cache) {
@@ -455,15 +485,20 @@ static wt__item *alloc_item(void) {
   if (it) {
     self->cache = it->next;
     self->cache_n--;
+    atomic_fetch_add_explicit(&st_records_out, 1, memory_order_relaxed);
     return it;
   }
   it = malloc(sizeof *it);
-  if (it) it->home = slot_index(self) + 1;
+  if (it) {
+    it->home = slot_index(self) + 1;
+    atomic_fetch_add_explicit(&st_records_out, 1, memory_order_relaxed);
+  }
   return it;
 }
 
 /* Any thread: back to the home cache (directly on the home thread, else its `returned` stack). */
 static void release(wt__item *it) {
+  atomic_fetch_sub_explicit(&st_records_out, 1, memory_order_relaxed);
   if (it->home == 0) {
     free(it);
     return;
@@ -721,12 +756,17 @@ static void frame_abandon_top(wt__slot *self) {
 /* Owner only: every frame from index `keep` up did not return. */
 static void unwind_frames(wt__slot *self, uint32_t keep) {
   while (self->depth > keep) frame_abandon_top(self);
+  if (keep == 0) wt__wait_why(WT_WAIT_OTHER, 0); /* no library wait left: a reason set for one is stale */
 }
 
 /* Owner only: frame `i` returns normally. Frames above it did not (an unwind was caught between). */
 static void frame_pop(wt__slot *self, uint32_t i) {
   if (self->depth > i + 1) unwind_frames(self, i + 1);
-  if (self->depth != i + 1) abort(); /* frames are only popped by their own code or unwinds: impossible */
+  if (self->depth != i + 1) { /* frames are only popped by their own code or unwinds: impossible */
+    fprintf(stderr, "webthreads: router: frame %u returns but the thread has %u frames (slot %u gen %u, kind %u); "
+            "impossible: abort\n", i, self->depth, (unsigned)slot_index(self), tl_gen, self->frames[i].kind);
+    abort();
+  }
   wt__frame *f = &self->frames[i];
   self->depth = i;
   if (f->kind == F_USER) self->user_depth--;
@@ -971,6 +1011,8 @@ int wt_thread_serve(int (*until)(void *), void *until_arg, int timeout_ms) {
   if (!may_nest(self)) return WT_EDEPTH;
   double deadline = timeout_ms < 0 ? -1 : wt__now_ms() + timeout_ms;
   uint32_t f = frame_push(self, F_SERVE, 0, NULL, 0);
+  wt__why why = wt__wait_why_current();
+  if (why.kind == WT_WAIT_OTHER) wt__wait_why(WT_WAIT_SERVE, 0); /* else: a completion wait's reason */
   for (;;) {
     uint32_t seq = atomic_load(&self->seq);
     if (has_work(self)) drain_guarded(self, gen, NULL, f, 0);
@@ -985,6 +1027,7 @@ int wt_thread_serve(int (*until)(void *), void *until_arg, int timeout_ms) {
       break;
     }
   }
+  wt__wait_why_restore(why);
   frame_pop(self, f);
   return r;
 }
@@ -1089,6 +1132,7 @@ int wt_call_sync(wt_thread target, wt_fn fn, void *arg, int timeout_ms, wt_resul
   double deadline = timeout_ms < 0 ? -1 : wt__now_ms() + timeout_ms;
   uint32_t f = frame_push(self, F_WAIT, 0, it, 0);
   int timed_out = 0;
+  wt__why why = wt__wait_why(WT_WAIT_CALL, target.bits);
   for (;;) {
     if (atomic_load_explicit(&it->state, memory_order_acquire) == S_DONE) break;
     uint32_t seq = atomic_load(&self->seq);
@@ -1111,6 +1155,7 @@ int wt_call_sync(wt_thread target, wt_fn fn, void *arg, int timeout_ms, wt_resul
       }
     }
   }
+  wt__wait_why_restore(why);
   frame_pop(self, f);
   if (timed_out) {
     unref(it);
@@ -1273,7 +1318,9 @@ static int leave(int from_exit) {
   atomic_store(&self->life, WT__LIFE(gen, WT__CLOSING)); /* wakers stop touching our OS thread */
   unwind_frames(self, 0); /* exiting with frames on the stack: none of them returns */
   take(self, 1); /* from now on pushes fail with WT_ESTALE */
+  wt__why why = wt__wait_why(WT_WAIT_LEAVE, make_id(self, gen).bits);
   for (uint32_t n; (n = atomic_load(&self->senders)) != 0;) wt__wait(&self->senders, n, -1, WT_WAIT_SPIN_US);
+  wt__wait_why_restore(why);
   leave_ctx c = {self, gen};
   wt__backend_guard(answer_all, &c, 0, 0);
   free_cache(self);
@@ -1308,7 +1355,6 @@ static void on_thread_exit(void *unused) {
  * queued is answered on the creator (sync callers WT_ECANCELED, posts' cancel functions run there). */
 
 /* os_thread of a slot that was unreserved: its thread will never come (no pthread_t is 1). */
-#define OS_THREAD_UNRESERVED ((uintptr_t)1)
 
 int wt__proxying_reserve(wt_thread *out) {
   assert(out && "wt__proxying_reserve: out is required");
@@ -1373,7 +1419,9 @@ int wt__proxying_unreserve(wt_thread id) {
   if (!atomic_compare_exchange_strong(&s->os_thread, &none, OS_THREAD_UNRESERVED)) return WT_EBUSY;
   atomic_store(&s->life, WT__LIFE(gen, WT__CLOSING)); /* new sends fail (WT_ESTALE) */
   wt__item *h = atomic_exchange(&s->head, WT__CLOSED);
+  wt__why why = wt__wait_why(WT_WAIT_LEAVE, id.bits);
   for (uint32_t n; (n = atomic_load(&s->senders)) != 0;) wt__wait(&s->senders, n, -1, WT_WAIT_SPIN_US);
+  wt__wait_why_restore(why);
   unreserve_ctx c = {s, NULL};
   for (; h && h != WT__CLOSED;) { /* reverse: push order */
     wt__item *nx = h->next;

@@ -226,6 +226,8 @@ typedef struct wt_proxying_stats {
   uint64_t calls_unwound;       /* calls whose function never returned (exit, exception, JS unwind) */
   uint64_t wakeups_failed;      /* event-loop wake-ups that could not be sent (retried) */
   uint64_t mailbox_full;        /* calls refused with WT_EMAILBOX_FULL */
+  uint64_t records_in_use;      /* call records (sync, async, post) taken and not yet given back: back
+                                   to its earlier value once nothing is in flight (a leak check) */
 } wt_proxying_stats;
 
 /* Snapshot of process-wide counters. Any thread; lock-free. `out` must not be NULL (asserts). */
