@@ -46,12 +46,12 @@
  */
 #include "webthreads/completion.h"
 
+#include "common/pthread.h"
 #include "common/threads.h"
 #include "completion/internal.h"
 #include "proxying/internal.h"
 
 #include <assert.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
