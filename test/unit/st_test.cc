@@ -190,7 +190,9 @@ TEST(SingleThread, HandleRefusalsOnTheOneThread) {
   EXPECT_EQ(v, &ran);
   wt_completion *moved = nullptr;
   EXPECT_EQ(wt_handle_transfer(h, wt_thread_self(), &moved), WT_EINVAL);  // not to oneself
+  EXPECT_EQ(wt_handle_transfer(h, wt_thread{wt_thread_self().bits + 1}, &moved), WT_ENOTSUP);  // C value
   EXPECT_EQ(moved, nullptr);
+  EXPECT_EQ(wt_handle_get(h, nullptr), 0);  // still here
   EXPECT_EQ(wt_handle_release_local(h), 0);
   EXPECT_EQ(wt_handle_release_local(h), WT_EHANDLE_STALE);  // that side let go already
   EXPECT_EQ(wt_handle_release(h), 0);
