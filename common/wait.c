@@ -1,6 +1,7 @@
 /* The one blocking wait (see wait.h). Spin, then sleep on a futex. The runtime's GC-safe region
  * (webthreads/runtime.h: the Mono glue) wraps the sleep here and nowhere else; the spin stays outside it
- * (bounded, like any short native call). */
+ * (bounded, like any short native call). Single-threaded builds (wasm-st, wasi) have no futex and
+ * nobody to wake the one thread: see the WT_SINGLE_THREADED wt__wait below. */
 #include "common/wait.h"
 
 #include "common/threads.h"
@@ -19,7 +20,7 @@
 #ifdef __EMSCRIPTEN__
 #include <emscripten/emscripten.h>
 #include <emscripten/threading.h>
-#else
+#elif !defined(WT_SINGLE_THREADED)
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -118,9 +119,14 @@ int wt__wait_sleepers(wt_diag_wait *out, int cap) {
 uint64_t wt_diag_untracked_waits(void) { return atomic_load_explicit(&untracked, memory_order_relaxed); }
 
 #ifdef WT_SINGLE_THREADED
-/* One thread: nobody else can change *word or wake us, so an unchanged word stays unchanged. A wait
- * with a deadline sleeps it out (the router only waits with one on paths the UI rule has not refused
- * already); one without a deadline could never end: that is a bug, not a hang. */
+/* One thread: nobody else can change *word or wake us, so an unchanged word stays unchanged:
+ *   - a word that differs already: 0 at once, as in every build;
+ *   - a wait with a deadline sleeps it out and gives WT_ETIMEDOUT (emscripten: a busy wait, the
+ *     browser's main thread has no sleep; WASI: nanosleep, i.e. poll_oneoff on a clock). The public
+ *     API never gets here: the one thread is the UI thread, whose waits are refused before they wait
+ *     (WT_EWOULDBLOCK), and waits for another thread fail before (WT_ENOENT);
+ *   - a wait without a deadline could never end: that is a bug, not a hang, and it aborts with a
+ *     message (callers loop on anything but WT_ETIMEDOUT, so an error code would spin forever). */
 int wt__wait(_Atomic uint32_t *word, uint32_t expected, double deadline_ms, int spin_us) {
   (void)spin_us;
   if (atomic_load_explicit(word, memory_order_acquire) != expected) return 0;
@@ -128,7 +134,14 @@ int wt__wait(_Atomic uint32_t *word, uint32_t expected, double deadline_ms, int 
     fprintf(stderr, "webthreads: a wait without a deadline in a single-threaded build (nothing can end it)\n");
     abort();
   }
-  while (wt__now_ms() < deadline_ms) {
+  for (double now; (now = wt__now_ms()) < deadline_ms;) {
+#ifdef __wasi__
+    double rel = deadline_ms - now;
+    struct timespec ts;
+    ts.tv_sec = (time_t)(rel / 1e3);
+    ts.tv_nsec = (long)((rel - (double)ts.tv_sec * 1e3) * 1e6);
+    nanosleep(&ts, NULL); /* may end early: the loop looks at the clock again */
+#endif
   }
   return WT_ETIMEDOUT;
 }

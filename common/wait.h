@@ -9,6 +9,8 @@
  * called wt__wake(word), when the deadline passes, or spuriously. Callers re-check their condition in a
  * loop. Host: Linux futex. Emscripten: emscripten_futex_wait (Atomics.wait on workers; a busy wait on the
  * browser's main thread, which callers must only reach under an explicit opt-in policy).
+ * Single-threaded builds (wasm-st, wasi: WT_SINGLE_THREADED): nobody else can change the word, so an
+ * unchanged word times out at the deadline and a wait without one aborts (common/wait.c).
  */
 #ifndef WT_COMMON_WAIT_H
 #define WT_COMMON_WAIT_H

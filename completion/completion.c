@@ -46,6 +46,7 @@
  */
 #include "webthreads/completion.h"
 
+#include "common/pthread.h"
 #include "common/threads.h"
 #include "common/wait.h"
 #include "webthreads/diag.h"
@@ -53,7 +54,6 @@
 #include "proxying/internal.h"
 
 #include <assert.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
 #include "common/threads.h"
 
 #ifndef WT_SINGLE_THREADED
-#error "deputy/deputy_st.c is for single-threaded emscripten builds only"
+#error "deputy/deputy_st.c is for single-threaded builds only (wasm-st, wasi)"
 #endif
 
 int wt_deputy_main(wt_main_fn main_fn, int argc, char **argv, const wt_deputy_config *cfg) {

@@ -37,11 +37,11 @@
 
 #include "webthreads/completion.h"
 
+#include "common/pthread.h"
 #include "handles/internal.h"
 #include "proxying/internal.h"
 
 #include <assert.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>

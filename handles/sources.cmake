@@ -7,11 +7,11 @@ target_sources(webthreads PRIVATE ${CMAKE_CURRENT_LIST_DIR}/handles.c)
 if(EMSCRIPTEN AND NOT WT_SINGLE_THREADED)
   target_sources(webthreads PRIVATE ${CMAKE_CURRENT_LIST_DIR}/backend_em.c)
 else()
-  # Host, and the single-threaded build: C-valued handles only (the JS table, wtHandles, is part of
+  # Host, and the single-threaded builds (wasm-st, wasi): C-valued handles only (the JS table, wtHandles, is part of
   # the threaded JS library).
   target_sources(webthreads PRIVATE ${CMAKE_CURRENT_LIST_DIR}/backend_host.c)
 endif()
-if(NOT EMSCRIPTEN)
+if(WT_PLATFORM STREQUAL "host")
   # Free functions run inside the batch pass: an exception thrown by one must unwind through it.
   set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/handles.c PROPERTIES COMPILE_OPTIONS -fexceptions)
 endif()

@@ -56,13 +56,13 @@
 #endif
 #include "proxying/internal.h"
 
+#include "common/pthread.h"
 #include "common/wait.h"
 #include "runtime/internal.h"
 #include "webthreads/diag.h"
 
 #include <assert.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

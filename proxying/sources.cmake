@@ -10,7 +10,10 @@ target_compile_definitions(webthreads PRIVATE
   WT_PROXYING_STACK_RESERVE=${WT_PROXYING_STACK_RESERVE}
   WT_PROXYING_MAILBOX_MAX=${WT_PROXYING_MAILBOX_MAX}u)
 target_sources(webthreads PRIVATE ${CMAKE_CURRENT_LIST_DIR}/router.c)
-if(WT_SINGLE_THREADED)
+if(WT_PLATFORM STREQUAL "wasi")
+  # One thread and no event loop: what is queued to oneself runs at wt_thread_poll (backend_wasi.c).
+  target_sources(webthreads PRIVATE ${CMAKE_CURRENT_LIST_DIR}/backend_wasi.c)
+elseif(WT_SINGLE_THREADED)
   # One thread: calls to oneself inline, every other id refused by the registry (backend_st.c).
   target_sources(webthreads PRIVATE ${CMAKE_CURRENT_LIST_DIR}/backend_st.c)
 elseif(EMSCRIPTEN)

@@ -6,7 +6,7 @@
 #include "common/threads.h"
 
 #ifndef WT_SINGLE_THREADED
-#error "worker/worker_st.c is for single-threaded emscripten builds only"
+#error "worker/worker_st.c is for single-threaded builds only (wasm-st, wasi)"
 #endif
 
 int wt_worker_create(wt_worker_fn start, wt_cancel_fn cancel, void *arg, wt_thread *out) {

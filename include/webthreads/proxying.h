@@ -42,19 +42,21 @@
  * many calls keep arriving. (Build-time knobs: cmake -DWT_PROXYING_MAX_DEPTH=..., and so on.)
  *
  * Single-threaded builds (emscripten without -pthread: the wasm-st preset, cmake -DWT_THREADS=OFF;
- * docs/single-threaded.md). There is one thread, the main thread; it joins at start-up as the UI
- * thread, so wt_thread_self() == wt_thread_ui(). The same rules hold, and what follows from them is:
+ * docs/single-threaded.md; and wasm32-wasi: the wasi preset, docs/wasi.md). There is one thread, the
+ * main thread; it joins at start-up as the UI thread, so wt_thread_self() == wt_thread_ui(). The same
+ * rules hold, and what follows from them is:
  *   - a call to oneself (wt_call_sync, wt_call_async, wt_post) runs inline, as in every build; an async
- *     call's `done` runs from the mailbox: at the next wt_thread_poll, or from the event loop (one
- *     0 ms timer per batch; no Worker, no shared memory);
+ *     call's `done` runs from the mailbox: at the next wt_thread_poll, or under emscripten from the
+ *     event loop (one 0 ms timer per batch; no Worker, no shared memory). WASI has no event loop: there
+ *     it waits for wt_thread_poll (what is still queued when the program exits is dropped);
  *   - every other id is refused at once with WT_ENOENT (no other thread is ever issued; WT_THREAD_NONE
  *     and ids read from elsewhere included) — nothing is queued and no function runs;
  *   - the one thread never blocks and never leaves: wt_thread_serve gives WT_EWOULDBLOCK,
  *     wt_thread_leave WT_EINVAL, wt_thread_adopt_ui WT_ENOTSUP; wt_thread_poll works;
  *   - the pool, dedicated workers, the I/O thread and the deputy (pool.h, worker.h, deputy.h) return
  *     WT_ENOTSUP; handles and completions work on the one thread (a release queued to oneself is
- *     applied at the next poll or from the event loop). The JS bridges (wtProxying, wtHandles,
- *     wtCompletion) are part of the threaded build only.
+ *     applied at the next poll or, under emscripten, from the event loop). The JS bridges
+ *     (wtProxying, wtHandles, wtCompletion) are part of the threaded build only.
  */
 #ifndef WEBTHREADS_PROXYING_H
 #define WEBTHREADS_PROXYING_H

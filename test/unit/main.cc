@@ -2,7 +2,7 @@
 // finished after WT_TEST_TIMEOUT seconds (default 120) is reported by name as a probable deadlock and
 // the process aborts, so a hang fails with a message instead of waiting for an outside kill.
 // Under wasm, test/run-wasm.mjs plays that role (a watchdog thread would take a Worker from the pool
-// the tests measure).
+// the tests measure); under WASI (no threads at all), test/wasi/run-wasi.mjs does.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -11,7 +11,7 @@
 #include <cstdlib>
 #include <string>
 
-#ifndef __EMSCRIPTEN__
+#if !defined(__EMSCRIPTEN__) && !defined(__wasi__)
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -73,7 +73,7 @@ class Watchdog : public testing::EmptyTestEventListener {
 
 int main(int argc, char **argv) {
   testing::InitGoogleTest(&argc, argv);
-#ifndef __EMSCRIPTEN__
+#if !defined(__EMSCRIPTEN__) && !defined(__wasi__)
   const char *t = std::getenv("WT_TEST_TIMEOUT");
   int seconds = t ? std::atoi(t) : 120;
   if (seconds > 0) testing::UnitTest::GetInstance()->listeners().Append(new Watchdog(seconds));

@@ -1,9 +1,12 @@
-// The single-threaded build's contract (WT_SINGLE_THREADED: emscripten without -pthread; the wasm-st
-// tree, tests node-st.* and chromium-st.*). One thread, the UI thread: calls to oneself run inline,
-// every other id is refused with WT_ENOENT, the pool / workers / deputy return WT_ENOTSUP, handles and
-// completions work on the one thread (what is queued to oneself runs at the next wt_thread_poll or
-// from the event loop). No Worker, no SharedArrayBuffer, no cross-origin isolation.
+// The single-threaded build's contract (WT_SINGLE_THREADED: emscripten without -pthread, the wasm-st
+// tree, tests node-st.* and chromium-st.*; and wasm32-wasi, the wasi tree, tests wasi.*). One thread,
+// the UI thread: calls to oneself run inline, every other id is refused with WT_ENOENT, the pool /
+// workers / deputy return WT_ENOTSUP, handles and completions work on the one thread (what is queued to
+// oneself runs at the next wt_thread_poll, or from the event loop under emscripten; WASI has none, so
+// there it waits for the poll), and the one wait times out as nobody else can end it. Emscripten: no
+// Worker, no SharedArrayBuffer, no cross-origin isolation.
 #include "common/threads.h"
+#include "proxying/internal.h"
 #include "webthreads/completion.h"
 #include "webthreads/deputy.h"
 #include "webthreads/handles.h"
@@ -14,11 +17,20 @@
 #include <gtest/gtest.h>
 
 #ifdef WT_SINGLE_THREADED
+#ifdef __EMSCRIPTEN__
 #include <emscripten/emscripten.h>
 #include <emscripten/eventloop.h>
+#endif
 
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+
+// common/wait.h (a C header: its _Atomic word is a std::atomic here, the same layout)
+extern "C" double wt__now_ms(void);
+extern "C" int wt__wait(std::atomic<uint32_t> *word, uint32_t expected, double deadline_ms, int spin_us);
 
 namespace {
 
@@ -38,6 +50,7 @@ void done_count(const wt_result *res, void *arg) {
 
 }  // namespace
 
+#ifdef __EMSCRIPTEN__
 TEST(SingleThread, NoSharedMemoryNoWorkerNoIsolation) {
   // The wasm memory is a plain ArrayBuffer; in a page, the page is not cross-origin isolated (the runner
   // serves it without COOP/COEP and fails the run if a Worker is constructed); no PThread runtime.
@@ -49,6 +62,7 @@ TEST(SingleThread, NoSharedMemoryNoWorkerNoIsolation) {
   });
   EXPECT_EQ(ok, 0);
 }
+#endif
 
 TEST(SingleThread, TheOneThreadIsTheUiThread) {
   wt_thread self;
@@ -162,6 +176,105 @@ TEST(SingleThread, CompletionContinuationRunsOnTheOneThread) {
   wt_completion_release(c);
 }
 
+TEST(SingleThread, HandleRefusalsOnTheOneThread) {
+  // Generations and two-sided ownership on the one thread: forged and stale handles are refused and
+  // never touch the entry; a C value never moves (no other thread, no JS table).
+  static int freed;
+  freed = 0;
+  wt_handle h;
+  ASSERT_EQ(wt_handle_register(&ran, [](void *) { freed++; }, &h), 0);
+  EXPECT_EQ(wt_handle_release(WT_HANDLE_NONE), WT_EHANDLE_FORGED);
+  EXPECT_EQ(wt_handle_release(wt_handle{h.bits + (1000ull << 32)}), WT_EHANDLE_FORGED);  // never handed out
+  void *v = nullptr;
+  EXPECT_EQ(wt_handle_get(h, &v), 0);
+  EXPECT_EQ(v, &ran);
+  wt_completion *moved = nullptr;
+  EXPECT_EQ(wt_handle_transfer(h, wt_thread_self(), &moved), WT_EINVAL);  // not to oneself
+  EXPECT_EQ(wt_handle_transfer(h, wt_thread{wt_thread_self().bits + 1}, &moved), WT_ENOTSUP);  // C value
+  EXPECT_EQ(moved, nullptr);
+  EXPECT_EQ(wt_handle_get(h, nullptr), 0);  // still here
+  EXPECT_EQ(wt_handle_release_local(h), 0);
+  EXPECT_EQ(wt_handle_release_local(h), WT_EHANDLE_STALE);  // that side let go already
+  EXPECT_EQ(wt_handle_release(h), 0);
+  EXPECT_EQ(wt_handle_release(h), WT_EHANDLE_STALE);  // double, before it is applied
+  EXPECT_EQ(freed, 0);
+  EXPECT_EQ(wt_handles_apply(), 1);  // applied where the owner chooses, without a poll
+  EXPECT_EQ(freed, 1);
+  EXPECT_EQ(wt_handle_release(h), WT_EHANDLE_STALE);  // double, after it was freed
+  EXPECT_EQ(wt_handle_get(h, nullptr), WT_EHANDLE_STALE);
+  EXPECT_EQ(wt_thread_poll(), 1);  // the batch task the release queued runs and finds nothing left
+  EXPECT_EQ(freed, 1);
+}
+
+TEST(SingleThread, CompletionSettlesOnceAndEveryContinuationGoesThroughTheMailbox) {
+  static int status;
+  static std::string message;
+  auto record = [](wt_completion *cc, void *) {
+    wt_result r;
+    status = wt_completion_result_get(cc, &r, nullptr);
+    message = r.message;
+  };
+  wt_completion *c;
+  ASSERT_EQ(wt_completion_create(&c), 0);
+  EXPECT_EQ(wt_completion_result_get(c, nullptr, nullptr), WT_COMPLETION_PENDING);
+  EXPECT_EQ(wt_completion_reject(c, 0, "no status"), WT_EINVAL);
+  EXPECT_EQ(wt_completion_reject(c, 42, "boom"), 0);
+  EXPECT_EQ(wt_completion_resolve(c, nullptr), WT_EALREADY);
+  EXPECT_EQ(wt_completion_cancel(c), WT_EALREADY);
+  status = 0;
+  ASSERT_EQ(wt_completion_then(c, WT_THREAD_NONE, record, nullptr, nullptr), 0);  // settled already
+  EXPECT_EQ(status, 0);  // still not inline
+  EXPECT_EQ(wt_thread_poll(), 1);
+  EXPECT_EQ(status, 42);
+  EXPECT_EQ(message, "boom");
+  wt_completion_release(c);
+
+  // The last reference of a pending completion cancels it: its continuation runs with WT_ECANCELED.
+  ASSERT_EQ(wt_completion_create(&c), 0);
+  status = 0;
+  ASSERT_EQ(wt_completion_then(c, wt_thread_self(), record, nullptr, nullptr), 0);
+  wt_completion_release(c);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(wt_thread_poll(), 1);
+  EXPECT_EQ(status, WT_ECANCELED);
+  EXPECT_EQ(wt_thread_poll(), 0);
+}
+
+TEST(SingleThread, AWaitNobodyCanEndTimesOutAtItsDeadline) {
+  // common/wait.c: nobody else can change the word, so the one wait ends at its deadline (emscripten:
+  // a busy wait; WASI: nanosleep), and a word that differs already returns at once.
+  std::atomic<uint32_t> word{1};
+  EXPECT_EQ(wt__wait(&word, 0, -1, 0), 0);  // changed already: no wait, even without a deadline
+  double start = wt__now_ms();
+  EXPECT_EQ(wt__wait(&word, 1, start + 20, 30), WT_ETIMEDOUT);
+  EXPECT_GE(wt__now_ms() - start, 20.0);
+  EXPECT_EQ(wt__wait(&word, 1, start, 0), WT_ETIMEDOUT);  // a deadline in the past: at once
+}
+
+#ifdef __wasi__
+TEST(SingleThread, QueuedWorkWaitsForThePollWithoutAnEventLoop) {
+  // WASI has no event loop: a completion queued to oneself is announced (the slot's idle wake-up, which
+  // wt__proxying_wait_notified sees) and then stays in the mailbox, through the program's other work,
+  // until the program polls.
+  int n = 0, done = 0;
+  while (wt__proxying_wait_notified(0) == 0) {  // forget wake-ups of earlier tests
+  }
+  ASSERT_EQ(wt_call_async(wt_thread_self(), add_one, &n, done_count, &done), 0);
+  EXPECT_EQ(wt__proxying_wait_notified(0), 0);  // the router asked the backend to wake the thread
+  EXPECT_EQ(wt__proxying_pending_self(), 1);
+  wt_result res;
+  EXPECT_EQ(wt_call_sync(wt_thread_self(), add_one, &n, -1, &res), 0);  // other work: still queued
+  EXPECT_EQ(n, 2);
+  EXPECT_EQ(done, 0);
+  EXPECT_EQ(wt__proxying_pending_self(), 1);
+  EXPECT_EQ(wt_thread_poll(), 1);
+  EXPECT_EQ(done, 1);
+  EXPECT_EQ(wt__proxying_pending_self(), 0);
+  EXPECT_EQ(wt_thread_poll(), 0);
+}
+#endif
+
+#ifdef __EMSCRIPTEN__
 TEST(SingleThread, QueuedWorkRunsFromTheEventLoopWithoutAPoll) {
   // A completion queued to oneself and never polled for runs from the event loop (the backend's 0 ms
   // timer). gtest runs every test inside one synchronous main(): a later timer checks once it has run,
@@ -181,7 +294,8 @@ TEST(SingleThread, QueuedWorkRunsFromTheEventLoopWithoutAPoll) {
       },
       5, nullptr);
 }
+#endif
 
 #else
-TEST(SingleThread, ThreadedBuild) { GTEST_SKIP() << "the single-threaded contract is tested in the wasm-st tree"; }
+TEST(SingleThread, ThreadedBuild) { GTEST_SKIP() << "the single-threaded contract is tested in the wasm-st and wasi trees"; }
 #endif
