@@ -54,7 +54,8 @@
  *
  * Faults, to show the run can fail: --no-glue (no wt_mono_glue_install: the raw calls deadlock the GC
  * and the watchdog reports the stall), --fault leak (1 finalizer in 997 forgets its release: leaked
- * handles reported). Exit 0 and "PASS stress-mono" on success; "FAIL: ..." lines and exit 1 (3: stall).
+ * handles reported), --fault rss (2 KiB malloc'ed and leaked per cycle: the RSS check reports it).
+ * Exit 0 and "PASS stress-mono" on success; "FAIL: ..." lines and exit 1 (3: stall).
  */
 #define _GNU_SOURCE
 #include "webthreads/completion.h"
@@ -106,7 +107,7 @@ enum { SLOTS = 6, MAX_CREATORS = 64, N_SERVERS = 2, CALL_TIMEOUT_MS = 30000 };
 
 static uint64_t g_seed;
 static int g_cycles = 100000, g_creators = 8, g_progress_ms = 1000, g_stall_s = 10, g_warmup = -1;
-static int g_glue = 1, g_fault_leak = 0, g_gc_pause_ms = 1;
+static int g_glue = 1, g_fault_leak = 0, g_fault_rss = 0, g_gc_pause_ms = 1;
 static double g_rss_tol_mib = 4; /* docs/stress.md: measured +0.1..0.3 MiB over 90,000 cycles */
 static const char *g_susp = "hybrid";
 
@@ -369,6 +370,11 @@ WTT_EXPORT int wtt_stress_body_enter(int c, int i) {
   }
   if (lat > m) atomic_store(&lat_max_cycle, i);
   ADD(bodies);
+  if (g_fault_rss) { /* the injected fault: 2 KiB leaked per cycle, touched */
+    volatile char *p = malloc(2048);
+    if (p)
+      for (int k = 0; k < 2048; k += 64) p[k] = 1;
+  }
   tl_tag = TAG_BODY(i);
   tl_async_pending = 0;
   if (!wt_runtime_thread_is_attached()) {
@@ -1029,11 +1035,11 @@ static void usage(const char *argv0) {
           "  --stall-s N           the watchdog's limit without progress (default 10)\n"
           "  --gc-pause-ms N       the collector's pause between GC.Collect() calls (default 1; 0: back to back)\n"
           "  --rss-tolerance-mib X RSS growth allowed over the main phase (default 4)\n"
-          "  --no-glue, --fault leak   faults: the run must fail\n",
+          "  --no-glue, --fault leak|rss   faults: the run must fail\n",
           MAX_CREATORS);
   fprintf(stderr,
           "usage: %s StressMono.dll [--cycles N] [--creators N] [--seed N] [--progress-ms N] [--stall-s N]\n"
-          "          [--warmup N] [--gc-pause-ms N] [--rss-tolerance-mib X] [--no-glue] [--fault leak]\n",
+          "          [--warmup N] [--gc-pause-ms N] [--rss-tolerance-mib X] [--no-glue] [--fault leak|rss]\n",
           argv0);
   exit(2);
 }
@@ -1054,8 +1060,9 @@ int main(int argc, char **argv) {
     else if (OPT("--gc-pause-ms")) g_gc_pause_ms = atoi(v);
     else if (OPT("--rss-tolerance-mib")) g_rss_tol_mib = atof(v);
     else if (OPT("--fault")) {
-      if (strcmp(v, "leak") != 0) usage(argv[0]);
-      g_fault_leak = 1;
+      if (!strcmp(v, "leak")) g_fault_leak = 1;
+      else if (!strcmp(v, "rss")) g_fault_rss = 1;
+      else usage(argv[0]);
     } else if (!strcmp(a, "--no-glue")) g_glue = 0;
     else if (a[0] != '-' && !dll) dll = a;
     else usage(argv[0]);
@@ -1067,8 +1074,9 @@ int main(int argc, char **argv) {
   if (g_warmup >= g_cycles) g_warmup = g_cycles / 2;
   const char *susp = getenv("MONO_THREADS_SUSPEND");
   g_susp = susp && *susp ? susp : "hybrid";
-  printf("stress-mono: seed %" PRIu64 ", %d cycles (%d warm-up) from %d creators, suspend %s, glue %s%s\n", g_seed,
-         g_cycles, g_warmup, g_creators, g_susp, g_glue ? "on" : "off", g_fault_leak ? ", fault leak" : "");
+  printf("stress-mono: seed %" PRIu64 ", %d cycles (%d warm-up) from %d creators, suspend %s, glue %s%s%s\n", g_seed,
+         g_cycles, g_warmup, g_creators, g_susp, g_glue ? "on" : "off", g_fault_leak ? ", fault leak" : "",
+         g_fault_rss ? ", fault rss" : "");
   fflush(stdout);
 
   /* Ledgers: allocated and touched now, so their pages are in every RSS reading. */
