@@ -6,7 +6,7 @@
 #include "common/threads.h"
 
 #ifndef WT_SINGLE_THREADED
-#error "pool/pool_st.c is for single-threaded emscripten builds only"
+#error "pool/pool_st.c is for single-threaded builds only (wasm-st, wasi)"
 #endif
 
 int wt_pool_config_check(const wt_pool_config *cfg, wt_pool_config *resolved, wt_knob *knob) {
