@@ -200,6 +200,7 @@ static int warm(const struct wt_pool_stats *s, void *ctx) {
 }
 
 static void measure_on_main(int at);
+void wtt_memory_measure(int at, void (*done)(int at, double bytes, int kind)); // test/wasm/test_memory.js
 
 // Driver thread: cycles arg..(first or n); then hands over to the UI thread and returns to its loop.
 static void *churn_cycles(void *arg) {
@@ -305,37 +306,17 @@ static void churn_measured(void *at) {
   }
 }
 
-// UI thread, called by measure_on_main's JS; the step runs from a timer, where emscripten handles an
+// UI thread, from wtt_memory_measure's callback; the step runs from a timer, where emscripten handles an
 // exit (finish) the way it does in any callback.
-EMSCRIPTEN_KEEPALIVE void wt_test_churn_measured(int at, double bytes, int kind) {
+static void churn_mem_done(int at, double bytes, int kind) {
   ch.mem_kind = kind;
   *(at == ch.first ? &ch.mem_first : &ch.mem_last) = bytes;
   emscripten_async_call(churn_measured, (void *)(intptr_t)at, 0);
 }
 
-// Memory of the whole program, every Worker included; UI thread only, asynchronous: calls
-// wt_test_churn_measured(at, bytes, kind) with bytes = -1 if this environment cannot measure it, -2 if
-// the measurement failed. Call it only while no thread of the program is blocked (see the churn driver).
-//   kind 1, node: the process's RSS, after a GC of the UI thread's heap.
-//   kind 2, Chromium: window.__wt_memory() from test/run-wasm.mjs: the V8 heap in use after a forced
-//     full GC, summed over the page and every dedicated Worker (DevTools protocol; memoryProbe there
-//     says why not the renderer's RSS).
-//     performance.measureUserAgentSpecificMemory() is not used: it resolves only at some later GC
-//     (not within 30 s here).
-static void measure_on_main(int at) {
-  EM_ASM({
-    var set = (v, kind) => _wt_test_churn_measured($0, v, kind);
-    if (typeof process == 'object' && process.memoryUsage) {
-      // Collect the UI thread's garbage first (node: gc via the V8 flag, set at run time).
-      try { require('v8').setFlagsFromString('--expose-gc'); require('vm').runInNewContext('gc')(); } catch (e) {}
-      setTimeout(() => set(process.memoryUsage().rss, 1), 50);
-    } else if (typeof __wt_memory == 'function') {
-      __wt_memory().then((b) => set(b >= 0 ? b : -2, 2), () => set(-2, 2));
-    } else {
-      set(-1, 0);
-    }
-  }, at);
-}
+// Memory of the whole program, every Worker included (test/wasm/test_memory.js says what is measured);
+// UI thread only. Call it only while no thread of the program is blocked (see the churn driver).
+static void measure_on_main(int at) { wtt_memory_measure(at, churn_mem_done); }
 
 // ------------------------------------------------------------------ retire
 

@@ -608,27 +608,18 @@ static void start_driver(long cycles) {
   driver_running = 1;
 }
 
-EMSCRIPTEN_KEEPALIVE void stress_measured(int at, double bytes, int kind) {
+static void stress_measured(int at, double bytes, int kind) {
   mem[at] = bytes;
   mem_kind = kind;
 }
 
-// Memory of the whole program, every Worker included (see test/pool/pool_wasm.c, measure_on_main):
-// node: RSS after a GC of the UI thread's heap; Chromium: the V8 heaps of the page and every Worker
-// after a forced GC (run-wasm.mjs's __wt_memory). Asynchronous: stress_measured(at, bytes, kind).
+// Memory of the whole program, every Worker included (test/wasm/test_memory.js: node's RSS after a GC
+// of the UI thread's heap; Chromium's V8 heaps of the page and every Worker after a forced GC).
+// Asynchronous: stress_measured(at, bytes, kind) from the event loop.
+void wtt_memory_measure(int at, void (*done)(int at, double bytes, int kind));
 static void measure(int at) {
   mem[at] = -3; // pending
-  EM_ASM({
-    var set = (v, kind) => _stress_measured($0, v, kind);
-    if (typeof process == 'object' && process.memoryUsage) {
-      try { require('v8').setFlagsFromString('--expose-gc'); require('vm').runInNewContext('gc')(); } catch (e) {}
-      setTimeout(() => set(process.memoryUsage().rss, 1), 50);
-    } else if (typeof __wt_memory == 'function') {
-      __wt_memory().then((b) => set(b >= 0 ? b : -2, 2), () => set(-2, 2));
-    } else {
-      set(-1, 0);
-    }
-  }, at);
+  wtt_memory_measure(at, stress_measured);
 }
 
 static int snapshot_balanced(struct wt_pool_stats *s) {
