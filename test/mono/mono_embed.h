@@ -1,5 +1,6 @@
-/* The Mono embedder plumbing test/mono/mono_test.c and bench/mono/mono_bench.c share: a monotonic
- * clock, the JIT started with WtMonoTests.dll loaded, and calls of its static `Tests.X(int) -> int`. */
+/* The Mono embedder plumbing test/mono/mono_test.c, test/stress/mono/stress_mono.c and
+ * bench/mono/mono_bench.c share: a monotonic clock, a bounded wait for a condition, the JIT started
+ * with the test assembly loaded, and calls of its static `Tests.X(int) -> int`. */
 #ifndef WT_TEST_MONO_EMBED_H
 #define WT_TEST_MONO_EMBED_H
 
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 static MonoDomain *domain;
 static MonoImage *image;
@@ -18,6 +20,17 @@ static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Polls pred() every ms until it holds (1) or `ms` passed (0): for conditions another thread makes
+ * true without telling this one; the bound only turns a hang into a failure. */
+static __attribute__((unused)) int wait_until(int (*pred)(void), int ms) {
+  double end = now_ms() + ms;
+  while (!pred()) {
+    if (now_ms() > end) return 0;
+    usleep(1000);
+  }
+  return 1;
 }
 
 /* mono_jit_init, then loads the test assembly; exits 2 when it cannot be loaded. */

@@ -112,15 +112,6 @@ __attribute__((visibility("default"))) int wtt_routed_call(int i) {
   return v;
 }
 
-static int wait_until(int (*pred)(void), int ms) {
-  double end = now_ms() + ms;
-  while (!pred()) {
-    if (now_ms() > end) return 0;
-    usleep(1000);
-  }
-  return 1;
-}
-
 static _Atomic int raw_ok;
 static void *raw_attached_main(void *p) {
   mono_thread_attach(domain);

@@ -846,15 +846,6 @@ static void *watchdog_main(void *p) {
 
 /* ------------------------------------------------------------------ phases */
 
-static int wait_until(int (*pred)(void), int ms) {
-  double end = now_ms() + ms;
-  while (!pred()) {
-    if (now_ms() > end) return 0;
-    usleep(1000);
-  }
-  return 1;
-}
-
 /* Every release the finalizers made has been applied on its owner (live handles are checked at the
  * end: a handle nobody released stays live, and must not make this wait run out). */
 static int frees_done(void) {
