@@ -3,12 +3,14 @@
 // relays its output, and exits with its exit code. A program that does not finish in time is killed
 // and reported as a probable deadlock, so a hung test fails with a message instead of hanging CTest.
 //
-//   node test/run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] [--settle MS] [--no-coi] prog.js [args...]
+//   node test/run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] [--settle MS] [--no-coi]
+//                          [--screenshot FILE.png] prog.js [args...]
 //
 // --config is the webthreads configuration object: Module.webthreads in the page, and the
 // WEBTHREADS_CONFIG environment variable under node (js/library_webthreads.js reads either). Its JSON
 // text goes through unchanged (not re-serialised), so a number such as 1e400 reaches the program as
 // Infinity, as it would from a page or an environment variable.
+// --screenshot (Chromium) saves a PNG of the page as the program left it, once it has finished.
 // --settle (Chromium; benchmarks) waits MS after the browser starts before loading the page: headless
 // Chromium burns about a second of CPU just after launch, which would otherwise land in start-up timings.
 // Both environments: a static server on 127.0.0.1 (port chosen by the OS) serves the program's folder
@@ -26,7 +28,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const argv = process.argv.slice(2);
-let env = 'node', timeoutSec = 120, config = null, settleMs = 0, coi = true;
+let env = 'node', timeoutSec = 120, config = null, settleMs = 0, coi = true, screenshot = null;
 while (argv.length && argv[0].startsWith('--')) {
   const opt = argv.shift();
   if (opt === '--') break;
@@ -37,11 +39,12 @@ while (argv.length && argv[0].startsWith('--')) {
   else if (opt === '--timeout') timeoutSec = Number(val);
   else if (opt === '--config') { JSON.parse(val); config = val; } // passed on as written (1e400 stays Infinity)
   else if (opt === '--settle') settleMs = Number(val);
+  else if (opt === '--screenshot') screenshot = path.resolve(val);
   else fail(`unknown option ${opt}`);
 }
 const prog = argv.shift();
 if (!prog || !['node', 'chromium'].includes(env) || !(timeoutSec > 0) || !(settleMs >= 0)) {
-  fail('usage: run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] [--settle MS] [--no-coi] prog.js [args...]');
+  fail('usage: run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] [--settle MS] [--no-coi] [--screenshot FILE.png] prog.js [args...]');
 }
 const progPath = path.resolve(prog);
 const progArgs = argv;
@@ -142,6 +145,7 @@ self.Worker = function () { __wt_done({ error: 'the program constructed a Worker
     if (settleMs) await new Promise((r) => setTimeout(r, settleMs));
     await p.goto(origin + '/');
     const r = await done;
+    if (screenshot && !r.timeout) await p.screenshot({ path: screenshot }).catch((e) => console.error(`run-wasm: screenshot failed: ${e.message}`));
     if (r.timeout) { timedOut(); process.exitCode = 124; }
     else if (r.error) { console.error(`run-wasm: ${r.error}`); process.exitCode = 1; }
     else if (r.abort !== undefined) { console.error(`run-wasm: program aborted: ${r.abort}`); process.exitCode = 1; }
