@@ -48,6 +48,7 @@ const rows = [
   ['speed-up vs 1 thread', (r) => r.result?.speedup],
   ['sync calls to the UI thread (/s)', (r) => r.result?.sync_calls_per_s],
   ['JS objects released from another thread', (r) => (r.result?.releases >= 0 ? r.result.releases : 'not possible')],
+  ['release rate from another thread (/s)', (r) => (r.result?.releases_per_s >= 0 ? r.result.releases_per_s : 'not possible')],
   ['Promise step: fetch on the UI thread (ms)', (r) => r.result?.fetch_ms],
   ['threads started', (r) => r.result?.threads_started],
 ];
