@@ -10,7 +10,8 @@
 // WEBTHREADS_CONFIG environment variable under node (js/library_webthreads.js reads either). Its JSON
 // text goes through unchanged (not re-serialised), so a number such as 1e400 reaches the program as
 // Infinity, as it would from a page or an environment variable.
-// --screenshot (Chromium) saves a PNG of the page as the program left it, once it has finished.
+// --screenshot (Chromium) saves a PNG of the page as the program left it, once it has finished: its
+// first <canvas> if it has one, else the viewport.
 // --settle (Chromium; benchmarks) waits MS after the browser starts before loading the page: headless
 // Chromium burns about a second of CPU just after launch, which would otherwise land in start-up timings.
 // Both environments: a static server on 127.0.0.1 (port chosen by the OS) serves the program's folder
@@ -145,7 +146,11 @@ self.Worker = function () { __wt_done({ error: 'the program constructed a Worker
     if (settleMs) await new Promise((r) => setTimeout(r, settleMs));
     await p.goto(origin + '/');
     const r = await done;
-    if (screenshot && !r.timeout) await p.screenshot({ path: screenshot }).catch((e) => console.error(`run-wasm: screenshot failed: ${e.message}`));
+    // The page's first canvas if it has one (what the program drew), else the viewport.
+    if (screenshot && !r.timeout) {
+      const canvas = await p.$('canvas');
+      await (canvas ?? p).screenshot({ path: screenshot }).catch((e) => console.error(`run-wasm: screenshot failed: ${e.message}`));
+    }
     if (r.timeout) { timedOut(); process.exitCode = 124; }
     else if (r.error) { console.error(`run-wasm: ${r.error}`); process.exitCode = 1; }
     else if (r.abort !== undefined) { console.error(`run-wasm: program aborted: ${r.abort}`); process.exitCode = 1; }
