@@ -217,6 +217,7 @@ void wt_completion_stats_get(wt_completion_stats *out);
  *       (also Module.webthreads.async[name] on the main runtime thread).
  */
 
+#if defined(__EMSCRIPTEN__) && defined(__EMSCRIPTEN_PTHREADS__) /* threaded browser builds only */
 /* Sync over async JS: runs the async JS function defined as `fn_name` on `target` (WT_THREAD_NONE: the
  * UI thread — the main runtime thread, also under PROXY_TO_PTHREAD) with `arg` (a C string, copied; NULL:
  * the function gets null), and blocks until the Promise it returns settles, at most timeout_ms (< 0: no
@@ -234,6 +235,7 @@ void wt_completion_stats_get(wt_completion_stats *out);
  * gone / never joined), WT_EINVAL (fn_name NULL or ""), WT_ENOMEM, WT_EFULL, WT_EMAILBOX_FULL, WT_EDEPTH. */
 int wt_await_js_sync(wt_thread target, const char *fn_name, const char *arg, int timeout_ms,
                      wt_completion **out);
+#endif
 
 #ifdef __cplusplus
 }

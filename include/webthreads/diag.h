@@ -77,7 +77,13 @@ int wt_diag_threads(wt_diag_thread *out, int cap);
  * never blocks or allocates. Returns how many were found (may exceed cap). Sleepers beyond the
  * table's size (WT_DIAG_WAITS_MAX) are not listed; wt_diag_untracked_waits() counts those sleeps. */
 int wt_diag_waits(wt_diag_wait *out, int cap);
+
+/* Sleepers the library tracks at once (the size of the table wt_diag_waits reads). */
 #define WT_DIAG_WAITS_MAX 512
+
+/* Sleeps that began while the table already held WT_DIAG_WAITS_MAX sleepers, since the process
+ * started (never reset): wt_diag_waits did not list them. 0 in single-threaded builds (nothing
+ * sleeps). Any thread; lock-free, never blocks or allocates. */
 uint64_t wt_diag_untracked_waits(void);
 
 /* Formats a human-readable dump into buf (always NUL-terminated when n > 0): one line per joined thread

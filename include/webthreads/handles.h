@@ -143,6 +143,9 @@ int wt_handle_transfer(wt_handle h, wt_thread to, wt_completion **out);
 /* The owner of `h` (WT_THREAD_NONE for a handle whose slot bits are 0). Any thread; pure bit work. */
 wt_thread wt_handle_owner(wt_handle h);
 
+/* 1 when `a` and `b` are the same handle (owner, entry and both generations), else 0; WT_HANDLE_NONE
+ * equals only itself. Compares the values only (says nothing about liveness: wt_handle_get). Any
+ * thread; pure bit work. */
 static inline int wt_handle_equal(wt_handle a, wt_handle b) { return a.bits == b.bits; }
 
 typedef struct wt_handles_stats {

@@ -109,14 +109,17 @@ wt_thread wt_thread_ui(void);
 int wt_thread_is_ui(void);
 
 /* Host backend only: makes the calling thread "the UI thread" (joins it): sync calls from it are refused
- * like in the browser, and it runs its event loop with wt_thread_serve. Returns 0, WT_EBUSY when another
- * live thread is the UI thread, WT_ENOTSUP in browser builds (the main runtime thread is the UI thread). */
+ * like in the browser, and it runs its event loop with wt_thread_serve. Calling thread; never blocks;
+ * allocates nothing. Returns 0, WT_EBUSY when another live thread is the UI thread, WT_EFULL when it
+ * could not join, WT_ENOTSUP in browser builds (the main runtime thread is the UI thread). */
 int wt_thread_adopt_ui(void);
 
 /* 0 when `t` is a live, joined thread; WT_ESTALE when it has left; WT_ENOENT when never issued. Tells
  * "owner exited" apart from "owner busy" (a busy owner is live). Any thread; lock-free. */
 int wt_thread_check(wt_thread t);
 
+/* 1 when `a` and `b` are the same id (slot and generation), else 0; WT_THREAD_NONE equals only itself.
+ * Compares the values only (says nothing about liveness: wt_thread_check). Any thread; pure bit work. */
 static inline int wt_thread_equal(wt_thread a, wt_thread b) { return a.bits == b.bits; }
 
 /* Picks the target "by affinity": the owners of a call's arguments must agree. NONE entries (unowned
@@ -157,7 +160,8 @@ typedef void (*wt_cancel_fn)(void *arg);
  * WT_CALL_MESSAGE_MAX - 1 bytes). Target thread, during the call only. Does not allocate. */
 void wt_call_set_message(wt_call *call, const char *message);
 
-/* The caller's thread id, from inside a wt_fn (WT_THREAD_NONE for a post). */
+/* The caller's thread id, from inside a wt_fn (WT_THREAD_NONE for a post). Target thread, during the
+ * call only; pure bit work. */
 wt_thread wt_call_caller(const wt_call *call);
 
 /* Runs fn(arg) on `target` and waits for it; returns the call's status and fills *res (may be NULL).
@@ -199,10 +203,13 @@ int wt_thread_poll(void);
 
 /* Serving loop: blocks, running calls as they arrive, until until(until_arg) returns non-zero (checked
  * before each sleep, after each batch; wake a server whose condition changed by posting it a call) or
- * timeout_ms passes (< 0: no timeout). `until` may be NULL: serve until the timeout. The host backend's stand-in for the UI thread's event loop; on
- * workers, "busy in library code" that still answers calls at once. Returns 0 when until() held,
- * WT_ETIMEDOUT, WT_EWOULDBLOCK on the browser's UI thread (it must return to its event loop instead),
- * WT_EFULL, WT_EDEPTH (nesting bound). `until` runs on this thread and must not leave (WT_EINCALL). */
+ * timeout_ms passes (< 0: no timeout). `until` may be NULL: serve until the timeout. The host backend's
+ * stand-in for the UI thread's event loop; on workers, "busy in library code" that still answers calls
+ * at once. Calling thread (it serves its own mailbox); blocks; allocates nothing itself (the calls it
+ * runs may). Returns 0 when until() held, WT_ETIMEDOUT, WT_EWOULDBLOCK on the browser's UI thread (it
+ * must return to its event loop instead), on the I/O thread, or when the runtime's may_block refuses
+ * (webthreads/runtime.h), WT_EFULL, WT_EDEPTH (nesting bound). `until` runs on this thread and must not
+ * leave (WT_EINCALL). */
 int wt_thread_serve(int (*until)(void *until_arg), void *until_arg, int timeout_ms);
 
 /* ------------------------------------------------------------------ policy and stats */
