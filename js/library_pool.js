@@ -139,7 +139,7 @@ var WtPoolLibrary = {
   // the next thread starts there: the place to drop per-thread JS state that can appear after the
   // thread's exit (e.g. left by its timers, which may run in the idle Worker). It runs when the
   // realm's next thread is starting (after its stack and thread pointer are set, before TLS init and
-  // the entry point), before that start's own sweep of added globals (see wtPool.resetRealm). For
+  // the entry point); the added globals were swept at the previous thread's exit (wtPool.resetRealm). For
   // state to drop as soon as the thread exits (handle tables), use wtPoolOnThreadExit. Call it in each
   // Worker realm (e.g. from a postset: postsets run in every realm). Worker realms only; do not call C
   // from fn. A hook that throws is logged and makes the realm dirty: the Worker is terminated when
@@ -868,7 +868,6 @@ var WtPoolLibrary = {
   },
 
   // wt_pool_configure(): apply resolved settings on the UI thread. Returns 0.
-  wt__js_pool_configure__proxy: 'sync',
   wt__js_pool_configure__deps: ['$wtPool'],
   wt__js_pool_configure: (initial, spare, max, idleTimeoutMs) => wtPool.configure(initial, spare, max, idleTimeoutMs),
 };

@@ -16,6 +16,7 @@
 
 #include "common/wait.h"
 #include "config/internal.h"
+#include "webthreads/proxying.h"
 
 #include <stdatomic.h>
 #include <stddef.h>
@@ -235,15 +236,26 @@ static int check_configure(const wt_pool_config *cfg, wt_pool_config *r) {
 
 #ifdef __EMSCRIPTEN__
 
-/* js/library_pool.js: applies resolved settings on the UI thread (sync proxy). Returns WT_OK or
- * WT_EBUSY once the pool has started serving threads. */
+/* js/library_pool.js: applies resolved settings. UI thread only (the pool's state lives there). */
 int wt__js_pool_configure(int initial, int spare, int max, int idle_timeout_ms);
+
+static int configure_on_ui(wt_call *call, void *arg) {
+  const wt_pool_config *r = arg;
+  (void)call;
+  return wt__js_pool_configure(r->initial, r->spare, r->max, r->idle_timeout_ms);
+}
 
 int wt_pool_configure(const wt_pool_config *cfg) {
   wt_pool_config r;
   int err = check_configure(cfg, &r);
   if (err) return err;
-  return wt__js_pool_configure(r.initial, r.spare, r.max, r.idle_timeout_ms);
+  if (emscripten_is_main_browser_thread()) return wt__js_pool_configure(r.initial, r.spare, r.max, r.idle_timeout_ms);
+  // A worker: a routed sync call to the UI thread, so the wait is the library's one wait (GC-safe
+  // under the runtime hooks, refused where the runtime says this thread may not block, visible to
+  // diag) — not emscripten's sync proxy. The function's own status never fails (WT_OK).
+  wt_result res;
+  err = wt_call_sync(wt_thread_ui(), configure_on_ui, &r, -1, &res);
+  return err == WT_ECALL ? res.fn_error : err;
 }
 
 /* Returned Workers. A finished thread's Worker goes back to the pool when the thread is joined (or a

@@ -21,8 +21,8 @@
  *   - an exiting thread releases its Worker's Atomics.waitAsync mailbox waiter before its pthread block
  *     can be freed (the emscripten 3.1.69 leak, and a wake swallowed at a reused address), and resets
  *     the Worker's JS realm before the Worker can be reused: the JS thread-exit hooks run and every
- *     global the thread added is deleted (again, with the realm-reset hooks, when the next thread
- *     starts there). A realm that cannot be reset (a global that cannot be deleted, a hook that
+ *     global the thread added is deleted (once, at that exit; the realm-reset hooks run again when
+ *     the next thread starts there). A realm that cannot be reset (a global that cannot be deleted, a hook that
  *     throws) is dirty: its Worker is terminated instead of reused (wt_pool_stats().dirty);
  *   - a pthread_create refused with EAGAIN frees the new thread's block (emscripten leaks it) on the
  *     creating thread, at its next pthread_create, its exit or its next event-loop turn.
@@ -95,9 +95,12 @@ int wt_pool_config_check(const wt_pool_config *cfg, wt_pool_config *resolved, wt
  * ones, until total <= max again; a Worker that runs, or is assigned, a thread is never terminated (so
  * `total` may stay above a lowered max until those threads finish). On error nothing changes and one
  * line naming the field, its value and the knob goes to stderr (the knob table's message format).
- * Any thread; a worker caller blocks for one round trip to the UI thread (which never blocks).
- * Does not allocate. Returns WT_OK, a validation error of wt_pool_config_check (WT_EINVAL,
- * WT_ERANGE), or WT_ENOTSUP in a single-threaded build (no Workers). */
+ * Any thread. On the UI thread it applies at once and does not allocate; a worker caller makes a sync
+ * call to the UI thread (wt_call_sync: the library's one wait, GC-safe under the runtime hooks; one
+ * call record) and blocks for that round trip (the UI thread never blocks). Returns WT_OK, a
+ * validation error of wt_pool_config_check (WT_EINVAL, WT_ERANGE), WT_ENOTSUP in a single-threaded
+ * build (no Workers), or from a worker wt_call_sync's own errors (e.g. WT_EWOULDBLOCK where the
+ * runtime's may_block says the thread may not block, WT_ENOMEM, WT_EFULL). */
 int wt_pool_configure(const wt_pool_config *cfg);
 
 /* The settings in force (defaults resolved). Any thread; never blocks or allocates. Returns WT_OK, or

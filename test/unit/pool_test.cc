@@ -1,6 +1,7 @@
 // Pool configuration validation and the stats snapshot (portable parts of pool/pool.c).
 #include "pool/pool_internal.h"
 #include "webthreads/pool.h"
+#include "webthreads/runtime.h"
 
 #include <gtest/gtest.h>
 
@@ -133,6 +134,34 @@ TEST(Pool, ConfigureAfterStartAppliesLive) {
   EXPECT_EQ(got.max, 16);
   EXPECT_EQ(got.idle_timeout_ms, 500);
   if (before.initial == 0) before.initial = WT_POOL_NONE; // resolved "none" back to the input form
+  if (before.spare == 0) before.spare = WT_POOL_NONE;
+  EXPECT_EQ(wt_pool_configure(&before), WT_OK);
+}
+
+// From a worker, wt_pool_configure waits in the library's one wait (a routed sync call), not in
+// emscripten's sync proxy: a runtime that says the thread may not block gets WT_EWOULDBLOCK, and
+// nothing changes; allowed again, the same call applies.
+static thread_local bool tl_pool_no_block;
+static int PoolMayBlock(void *) { return tl_pool_no_block ? 0 : 1; }
+static void *PoolEnter(void *, void **) { return nullptr; }
+static void PoolLeave(void *, void *, void **) {}
+static const wt_runtime_hooks kPoolHooks = {nullptr, PoolEnter, PoolLeave, PoolMayBlock, nullptr, nullptr, nullptr};
+TEST(Pool, ConfigureFromAWorkerWaitsInTheLibrarysWait) {
+  wt_pool_config before, got;
+  ASSERT_EQ(wt_pool_get_config(&before), WT_OK);
+  ASSERT_EQ(wt_runtime_hooks_set(&kPoolHooks), WT_OK);
+  wt_pool_config ok = before;
+  ok.idle_timeout_ms = before.idle_timeout_ms + 1;
+  tl_pool_no_block = true;
+  EXPECT_EQ(wt_pool_configure(&ok), WT_EWOULDBLOCK) << "a worker's configure did not ask the runtime";
+  tl_pool_no_block = false;
+  ASSERT_EQ(wt_pool_get_config(&got), WT_OK);
+  EXPECT_EQ(got.idle_timeout_ms, before.idle_timeout_ms) << "a refused configure changed the pool";
+  EXPECT_EQ(wt_pool_configure(&ok), WT_OK);
+  ASSERT_EQ(wt_pool_get_config(&got), WT_OK);
+  EXPECT_EQ(got.idle_timeout_ms, ok.idle_timeout_ms);
+  EXPECT_EQ(wt_runtime_hooks_set(nullptr), WT_OK);
+  if (before.initial == 0) before.initial = WT_POOL_NONE;
   if (before.spare == 0) before.spare = WT_POOL_NONE;
   EXPECT_EQ(wt_pool_configure(&before), WT_OK);
 }
