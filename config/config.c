@@ -131,9 +131,11 @@ int wt__config_refuse(wt_config_report *rep, int status, wt_knob knob, const cha
   rep->knob = knob;
   copy_cut(rep->key, sizeof rep->key, key);
   copy_cut(rep->value, sizeof rep->value, value);
-  snprintf(rep->message, sizeof rep->message,
-           "webthreads: config: %s=\"%s\": WT_%s: %s; nothing applied, the settings in force stay", rep->key, rep->value,
-           wt_err_name(status), fmt_what);
+  int n = snprintf(rep->message, sizeof rep->message,
+                   "webthreads: config: %s=\"%s\": WT_%s: %s; nothing applied, the settings in force stay", rep->key,
+                   rep->value, wt_err_name(status), fmt_what);
+  if (n >= (int)sizeof rep->message) // cut (a long key or value): say so at the end
+    memcpy(rep->message + sizeof rep->message - 4, "...", 4);
   fprintf(stderr, "%s\n", rep->message);
   return status;
 }
