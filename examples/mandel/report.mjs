@@ -124,7 +124,7 @@ const reportPath = path.join(outDir, 'report.html');
 fs.writeFileSync(reportPath, html);
 
 // A screenshot of the report itself, from disk (file://: no server, no network).
-let reportPng = null;
+let reportPng = null, chartPng = null;
 try {
   const { chromium } = require('playwright-core');
   const browser = await chromium.launch({ executablePath: process.env.WT_CHROMIUM ?? '/usr/bin/chromium', headless: true,
@@ -134,12 +134,16 @@ try {
   await page.waitForSelector('body[data-ready="1"]', { timeout: 10000 });
   reportPng = path.join(outDir, 'report.png');
   await page.screenshot({ path: reportPng, fullPage: true });
+  // The Workers-alive chart alone (README embeds it).
+  chartPng = path.join(outDir, 'chart-workers.png');
+  await page.locator('#workers').locator('..').screenshot({ path: chartPng });
   await browser.close();
 } catch (e) {
   console.error(`report: screenshot of the report failed: ${e.message}`);
 }
 console.log(`report: ${path.resolve(reportPath)}`);
 if (reportPng) console.log(`report screenshot: ${path.resolve(reportPng)}`);
+if (chartPng) console.log(`chart (Workers alive): ${path.resolve(chartPng)}`);
 for (const k of ['webthreads', 'emscripten']) if (shots[k]) console.log(`app screenshot (${k}): ${path.resolve(outDir, shots[k])}`);
 if (missing.length) {
   console.error(`report: no DEMO_RESULT from ${missing.join(', ')}`);
