@@ -195,7 +195,7 @@ const colors = { webthreads: '#2563eb', 'webthreads + Mono glue': '#2563eb', 'wi
                  emscripten: '#dc2626', floor: '#6b7280' };
 const extra = ['#f59e0b', '#10b981', '#a855f7'];
 const baselineOf = (values) => ('emscripten' in values ? 'emscripten' : 'floor' in values ? 'floor' : Object.keys(values).at(-1));
-const fmtv = (x) => (!Number.isFinite(x) ? 'n/a' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
+const fmtv = (x) => (!Number.isFinite(x) ? "n/a" : Number.isInteger(x) ? String(x) : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
 // Series in a fixed order: webthreads first, then stock emscripten, the floor, then the other variants.
 const rank = (k) => (k.includes('webthreads') ? 0 : k === 'emscripten' ? 1 : k === 'floor' ? 2 : 3);
 const series = (cases) => {
