@@ -79,9 +79,11 @@ const modules = {
         const b = log.bench.filter((r) => r.env === env);
         const lat = (c, impl) => need(num(find(b, { case: c, impl }).p50_us), `${env} ${c} ${impl}`);
         const perCall = (c, impl) => 1e9 / need(num(find(b, { case: c, impl }).calls_per_s), `${env} ${c} ${impl}`);
-        out.push({ label: `${env}: sync call to the UI thread, p50`, unit: 'µs',
-                   values: { webthreads: lat('sync_ui', 'wt'), emscripten: lat('sync_ui', 'raw'),
-                             floor: lat('floor_waitasync_worker_main', 'atomics') } });
+        const ui = { webthreads: lat('sync_ui', 'wt'), emscripten: lat('sync_ui', 'raw'),
+                     floor: lat('floor_waitasync_worker_main', 'atomics') };
+        if (b.some((r) => r.case === 'sync_ui' && r.impl === 'raw_system_queue'))
+          ui['emscripten system queue'] = lat('sync_ui', 'raw_system_queue');
+        out.push({ label: `${env}: sync call to the UI thread, p50`, unit: 'µs', values: ui });
         out.push({ label: `${env}: sync call to an idle worker, p50`, unit: 'µs',
                    values: { webthreads: lat('sync_worker_idle', 'wt'), emscripten: lat('sync_worker_idle', 'raw'),
                              floor: lat('floor_futex_worker_worker', 'atomics') } });
@@ -93,7 +95,8 @@ const modules = {
                    values: { webthreads: perCall('async_worker', 'wt_post'), emscripten: perCall('async_worker', 'raw_proxy_async') } });
       }
       return { cases: out, note: 'emscripten: raw `emscripten_proxy_sync` / `emscripten_proxy_async` on a custom ' +
-        '`em_proxying_queue` (its busy target polls the queue); floor: the Atomics round trip of the same shape ' +
+        '`em_proxying_queue` (its busy target polls the queue); emscripten system queue: `emscripten_proxy_sync` on ' +
+        '`emscripten_proxy_get_system_queue()` (the path of `emscripten_sync_run_in_main_runtime_thread`); floor: the Atomics round trip of the same shape ' +
         '(worker → UI: `Atomics.waitAsync`; worker ↔ worker: futex ping-pong).' };
     },
   },

@@ -1,7 +1,8 @@
 // bench/proxy: webthreads call routing against raw emscripten proxying on a custom queue, in one run.
 //
 // Cases (a worker "A" is the caller; the main thread idles in its event loop as the UI thread):
-//   sync_ui            A -> UI thread, sync: wt_call_sync vs emscripten_proxy_sync
+//   sync_ui            A -> UI thread, sync: wt_call_sync vs emscripten_proxy_sync on a custom queue, and
+//                      on the system queue (emscripten_sync_run_in_main_runtime_thread's path)
 //   sync_worker_idle   A -> worker B idle in its JS event loop
 //   sync_worker_busy   A -> worker B busy in library code (wt: inside wt_thread_serve; raw: B polls
 //                      emscripten_proxy_execute_queue in a loop, the best raw emscripten can do)
@@ -159,6 +160,12 @@ static void raw_sync_once(void *ctx) {
   (void)ctx;
   if (!emscripten_proxy_sync(rawq, raw_target, raw_nop, NULL)) abort();
 }
+// The system queue: what emscripten_sync_run_in_main_runtime_thread and its JS __proxy: 'sync'
+// functions use (stock emscripten's own path to the main thread; the demo's stock variant).
+static void raw_sys_sync_once(void *ctx) {
+  (void)ctx;
+  if (!emscripten_proxy_sync(emscripten_proxy_get_system_queue(), raw_target, raw_nop, NULL)) abort();
+}
 static void wt_sync_once(void *ctx) {
   (void)ctx;
   int r = wt_call_sync(wt_target, wt_nop, NULL, -1, NULL);
@@ -179,23 +186,28 @@ static void waitasync_once(void *ctx) {
   while (atomic_load(&wa_resp) == r) emscripten_futex_wait((void *)&wa_resp, (uint32_t)r, 1000);
 }
 
-static double sync_case(const char *name, pthread_t raw_t, wt_thread wt_t, double *raw_p50) {
-  samples raw = {0}, wt = {0};
+// sys_p50 non-NULL: also emscripten_proxy_sync on the system queue.
+static double sync_case(const char *name, pthread_t raw_t, wt_thread wt_t, double *raw_p50, double *sys_p50) {
+  samples raw = {0}, wt = {0}, sys = {0};
   raw_target = raw_t;
   wt_target = wt_t;
   lat_round(&raw, 400, raw_sync_once, NULL); // warm-up
   lat_round(&wt, 400, wt_sync_once, NULL);
-  raw.n = wt.n = 0;
+  if (sys_p50) lat_round(&sys, 400, raw_sys_sync_once, NULL);
+  raw.n = wt.n = sys.n = 0;
   for (int r = 0; r < rounds; r++) {
     lat_round(&raw, sync_calls, raw_sync_once, NULL);
     lat_round(&wt, sync_calls, wt_sync_once, NULL);
+    if (sys_p50) lat_round(&sys, sync_calls, raw_sys_sync_once, NULL);
   }
   report_lat(name, "raw", &raw);
   report_lat(name, "wt", &wt);
+  if (sys_p50) report_lat(name, "raw_system_queue", &sys), *sys_p50 = pct(&sys, 0.5);
   *raw_p50 = pct(&raw, 0.5);
   double w = pct(&wt, 0.5);
   free(raw.v);
   free(wt.v);
+  free(sys.v);
   return w;
 }
 
@@ -267,9 +279,9 @@ static void *a_main(void *arg) {
   while (atomic_load(&b_id) == 0) emscripten_futex_wait((void *)&b_id, 0, 100);
   wt_thread b = {atomic_load(&b_id)};
 
-  double raw_ui, raw_idle, raw_busy;
-  double wt_ui = sync_case("sync_ui", main_t, ui, &raw_ui);
-  double wt_idle = sync_case("sync_worker_idle", b_thread, b, &raw_idle);
+  double raw_ui, sys_ui, raw_idle, raw_busy;
+  double wt_ui = sync_case("sync_ui", main_t, ui, &raw_ui, &sys_ui);
+  double wt_idle = sync_case("sync_worker_idle", b_thread, b, &raw_idle, NULL);
 
   // Busy: B polls (raw) / serves in the library (wt). Only one mode at a time.
   atomic_store(&b_stop, 0);
@@ -319,9 +331,9 @@ static void *a_main(void *arg) {
 
   printf("SUMMARY env=%s sync_ui_vs_raw=%.3f sync_worker_idle_vs_raw=%.3f sync_worker_busy_p50_us=%.2f "
          "sync_worker_busy_raw_polling_p50_us=%.2f async_vs_raw=%.3f async_worker_vs_raw=%.3f "
-         "floor_futex_p50_us=%.2f floor_waitasync_p50_us=%.2f\n",
+         "floor_futex_p50_us=%.2f floor_waitasync_p50_us=%.2f sync_ui_vs_system_queue=%.3f\n",
          env_name(), wt_ui / raw_ui, wt_idle / raw_idle, wt_busy, raw_busy, a_wt_ui / a_raw_ui, a_wt_w / a_raw_w,
-         pct(&fx, 0.5), pct(&wa, 0.5));
+         pct(&fx, 0.5), pct(&wa, 0.5), wt_ui / sys_ui);
   fflush(stdout);
   emscripten_proxy_async(rawq, main_t, force_exit_on_main, (void *)0);
   return NULL;
