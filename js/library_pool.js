@@ -1,9 +1,10 @@
 // webthreads JS library: the dynamic Web Worker pool — the UI-thread service behind
 // include/webthreads/pool.h (C side: pool/pool.c).
 //
-// Design. Emscripten 3.1.69 keeps Workers in PThread.unusedWorkers / runningWorkers and looks every
+// Design. Emscripten (3.1.69, 6.0.5) keeps idle Workers in PThread.unusedWorkers and looks every
 // PThread method up by property at its call sites, so the policy is replaced at run time, from the
-// postset below, without touching emscripten's files:
+// postset below, without touching emscripten's files. Every internal named here is checked, and every
+// difference between emscripten versions answered, by js/library_emscripten.js (wtEm):
 //   allocateUnusedWorker  -> wtPool.allocate  (Workers named "em-pthread-webthreads-N": emscripten
 //                            recognises a pthread Worker by a name starting with "em-pthread")
 //   loadWasmModuleToWorker-> wrapped: boot latency, "loaded" bookkeeping, node unref of idle Workers
@@ -132,7 +133,7 @@ var WtPoolLibrary = {
   _emscripten_thread_cleanup: (thread) => {
     if (!ENVIRONMENT_IS_PTHREAD) cleanupThread(thread);
     else if (_wt__js_pool_push_return(thread)) postMessage({ 'wtDrain': 1 });
-    else postMessage({ cmd: 'cleanupThread', thread });
+    else postMessage({ cmd: {{{ wtEmCmd.cleanupThread }}}, thread });
   },
 
   // Registers fn() to run in a pthread Worker's realm after a thread has finished there and before
@@ -214,7 +215,7 @@ var WtPoolLibrary = {
     return true;
   },
 
-  $wtPool__deps: ['$PThread', '$terminateWorker', '$cleanupThread', 'wt__js_pool_pop_return', 'wt__js_pool_publish',
+  $wtPool__deps: ['$wtEm', '$PThread', '$terminateWorker', '$cleanupThread', 'wt__js_pool_pop_return', 'wt__js_pool_publish',
                   'wt__js_config_apply', '$stringToNewUTF8', 'malloc', 'free', 'wt__js_pool_thread_start', '$spawnThread',
                   '$ptrToString', 'wt__js_pool_abandon', '_emscripten_thread_free_data', 'wt__js_pool_take_dirty',
                   'pthread_self', 'wt__js_pool_set_reset_globals', 'wt__js_pool_reset_globals'],
@@ -236,17 +237,18 @@ var WtPoolLibrary = {
 
     // Runs in every realm when the script loads (after PThread.init()).
     install() {
+      wtEm.check(); // the PThread this library replaces parts of is the one it was written for
       if (ENVIRONMENT_IS_PTHREAD) {
         if (wtPool.testFailBoot()) throw new Error('webthreads: pool: test hook fail_boot: this Worker fails at load');
         // The 'run' handler calls PThread.threadInitTLS() for every thread it starts, by property.
-        var initTLS = PThread.threadInitTLS, used = false;
-        PThread.threadInitTLS = () => {
+        var used = false;
+        wtEm.replace('threadInitTLS', (initTLS) => () => {
           if (used) wtPool.resetRealm();
           else wtPool.snapshotGlobals();
           used = true;
           initTLS();
           _wt__js_pool_thread_start(); // arms the thread-exit hook (wt__js_pool_thread_exit)
-        };
+        });
         return;
       }
       if (ENVIRONMENT_IS_WORKER) return; // not the UI thread (e.g. PROXY_TO_WORKER): leave emscripten's pool
@@ -273,23 +275,21 @@ var WtPoolLibrary = {
       wtPool.created = 0; wtPool.retired = 0; wtPool.peak = 0;
       wtPool.bootLast = 0; wtPool.bootSum = 0; wtPool.bootCount = 0; wtPool.bootMax = 0;
       wtPool.topUpTimer = 0; wtPool.retireTimer = 0;
-      var origLoad = PThread.loadWasmModuleToWorker;
-      var origReturn = PThread.returnWorkerToPool;
-      var origTerminateAll = PThread.terminateAllThreads;
-      wtPool.origAllocate = PThread.allocateUnusedWorker;
-      PThread.allocateUnusedWorker = () => { wtPool.allocate(); };
-      PThread.loadWasmModuleToWorker = (w) => wtPool.load(w, origLoad);
-      PThread.getNewWorker = () => wtPool.take();
-      PThread.returnWorkerToPool = (w) => wtPool.giveBack(w, origReturn);
-      PThread.terminateAllThreads = () => {
+      wtPool.origAllocate = wtEm.replace('allocateUnusedWorker', () => () => { wtPool.allocate(); });
+      wtEm.replace('loadWasmModuleToWorker', (origLoad) => (w) => wtPool.load(w, origLoad));
+      wtEm.replace('getNewWorker', () => () => wtPool.take());
+      wtEm.replace('returnWorkerToPool', (origReturn) => (w) => wtPool.giveBack(w, origReturn));
+      wtEm.replace('terminateAllThreads', (origTerminateAll) => () => {
         wtPool.stop();
+        // Stand-ins of abandoned threads (abandon) are not Workers: emscripten 6 terminates every entry.
+        for (var t of Object.keys(PThread.pthreads)) if (PThread.pthreads[t].wtAbandoned) delete PThread.pthreads[t];
         var r = origTerminateAll();
         for (var w of wtPool.all) wtPool.quiet(w, !w.loaded); // a booting one's late "loaded" too
         return r;
-      };
+      });
       // At runtime init (C callable, module compiled); main() runs in the same task, before any timer,
       // so the pre-warm never delays it.
-      addOnInit(() => { wtPool.readConfig(); wtPool.publish(); wtPool.scheduleTopUp(); });
+      wtEm.afterCtors(() => { wtPool.readConfig(); wtPool.publish(); wtPool.scheduleTopUp(); });
     },
 
     // ---- configuration (UI thread)
@@ -376,7 +376,7 @@ var WtPoolLibrary = {
       }
 #endif
       var fail = wtPool.failBootFrom && id >= wtPool.failBootFrom; // test hook only
-      var opts = { 'name': 'em-pthread-webthreads-' + id + (fail ? '-fail-boot' : '') };
+      var opts = { 'name': wtEm.workerName('webthreads-' + id + (fail ? '-fail-boot' : '')) };
 #if ENVIRONMENT_MAY_BE_NODE
       if (ENVIRONMENT_IS_NODE) opts = { 'workerData': 'em-pthread', 'name': 'webthreads-' + id };
       if (ENVIRONMENT_IS_NODE && fail) opts['argv'] = ['--webthreads-test-fail-boot'];
@@ -387,7 +387,7 @@ var WtPoolLibrary = {
       // Keep the thread assigned to a Worker that is still booting: if the boot fails, it moves.
       var post = w.postMessage;
       w.postMessage = function(m, transfer) {
-        if (m && m.cmd === 'run' && !w.loaded) w.wtRun = m;
+        if (m && m.cmd === {{{ wtEmCmd.run }}} && !w.loaded) w.wtRun = m;
         return post.call(w, m, transfer);
       };
       w.wtIdleSince = 0;
@@ -413,6 +413,8 @@ var WtPoolLibrary = {
       // So are other modules' (wtPoolOnMessage: `wtMsg`).
       w.onmessage = (e) => {
         var d = e['data'], f;
+        // (emscripten 3.x marks a loaded Worker itself; later versions only resolve the promise)
+        if (d && d.cmd === {{{ wtEmCmd.loaded }}}) w.loaded = true;
         if (d && d.wtDrain) wtPool.drain();
         else if (d && d.wtMsg !== undefined && (f = wtPool.messageHooks[d.wtMsg])) f(d);
         else onmessage(e);
@@ -591,12 +593,7 @@ var WtPoolLibrary = {
       wtPool.retired++;
       wtPool.bootFailed++;
       var streak = ++wtPool.bootFailStreak, run = w.wtRun;
-      if (w.pthread_ptr) { // undo spawnThread's assignment
-        i = PThread.runningWorkers.indexOf(w);
-        if (i >= 0) PThread.runningWorkers.splice(i, 1);
-        delete PThread.pthreads[w.pthread_ptr];
-        w.pthread_ptr = 0;
-      }
+      if (w.pthread_ptr) wtEm.unassign(w); // undo spawnThread's assignment
       w.wtRun = undefined;
       terminateWorker(w);
       wtPool.quiet(w, true);
@@ -640,7 +637,7 @@ var WtPoolLibrary = {
         }
         wtPool.orphans.shift();
         // A notification sent to it while it had no Worker went to the failed one: check its mailbox.
-        PThread.pthreads[m.pthread_ptr]?.postMessage({ cmd: 'checkMailbox' });
+        PThread.pthreads[m.pthread_ptr]?.postMessage({ cmd: {{{ wtEmCmd.checkMailbox }}} });
       }
     },
 
@@ -672,7 +669,7 @@ var WtPoolLibrary = {
 #if ENVIRONMENT_MAY_BE_NODE
       if (ENVIRONMENT_IS_NODE) return process.argv.includes('--webthreads-test-fail-boot');
 #endif
-      return typeof self == 'object' && typeof self.name == 'string' && self.name.endsWith('-fail-boot');
+      return typeof self == 'object' && typeof self.name == 'string' && self.name.endsWith('-fail-boot'); // (wtEm.workerName)
     },
 
     stop() {
@@ -831,7 +828,7 @@ var WtPoolLibrary = {
   // thread, so that a refused thread (EAGAIN at the pool's max) has its block freed: emscripten's
   // __pthread_create returns the error without freeing it. The UI side of a worker's create
   // (js/library_pool_create.js) runs the unwrapped copy, so each refusal is seen once, by its creator.
-  $wtPthreadCreateJs: LibraryManager.library['__pthread_create_js'],
+  $wtPthreadCreateJs: wtEmLib('__pthread_create_js', 4),
   // (its internal dependency $pthreadCreateProxied is pulled in below, not as a user-library dep)
   $wtPthreadCreateJs__deps: LibraryManager.library['__pthread_create_js__deps'].filter((d) => d != '$pthreadCreateProxied'),
   __pthread_create_js__deps: ['$wtPthreadCreateJs', '$wtRefused'],

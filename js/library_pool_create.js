@@ -1,6 +1,6 @@
 // webthreads JS library: pthread_create from a worker thread (C side: pool/create.c).
 //
-// Emscripten 3.1.69's __pthread_create_js sends a worker's pthread_create to the UI thread through
+// Emscripten's __pthread_create_js (3.1.69, 6.0.5; checked by js/library_emscripten.js) sends a worker's pthread_create to the UI thread through
 // $pthreadCreateProxied, a `__proxy: 'sync'` function: emscripten_proxy_sync, whose completion can
 // leave the creator waiting forever (pool/create.c, docs/pool.md). This replaces $pthreadCreateProxied
 // (user libraries merge after emscripten's, so ours is the one linked) with a call into

@@ -8,3 +8,9 @@ export WT_LLVM_ROOT=/usr/lib/llvm-19/bin
 export EM_CONFIG="$WT_EMSCRIPTEN_HOME/emscripten.config"
 export EMSDK_TOOLCHAIN_FILE="$WT_EMSCRIPTEN_ROOT/cmake/Modules/Platform/Emscripten.cmake"
 case ":$PATH:" in *":$WT_EMSCRIPTEN_ROOT:"*) ;; *) export PATH="$WT_EMSCRIPTEN_ROOT:$PATH";; esac
+# The second emscripten: 6.0.5 from Debian forky, in a debootstrapped forky root (its LLVM needs a newer
+# glibc than bookworm's); scripts/em6 runs a command inside it. WT_EM6=0 leaves it out (bootstrap, test).
+export WT_EM6_VERSION=6.0.5
+export WT_EM6_HOME="$WT_TOOLCHAIN_CACHE/emscripten-$WT_EM6_VERSION"
+export WT_EM6_ROOT="$WT_EM6_HOME/root"
+export WT_EM6=${WT_EM6:-1}

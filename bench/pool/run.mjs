@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = path.join(repo, 'build/wasm/bench');
+const bin = path.join(repo, process.env.WT_BENCH_TREE || 'build/wasm', 'bench'); // scripts/bench --emscripten: another tree
 const runner = path.join(repo, 'test/run-wasm.mjs');
 
 const opts = { env: 'node,chromium', reps: 3, settle: 1500 };

@@ -49,7 +49,7 @@ addToLibrary({
   demo_ui_start: (alive) => {
     var d = Module.demo;
     d.mainAt = performance.now();
-    var count = alive ? {{{ makeDynCall('i', 'alive') }}} : () => PThread.runningWorkers.length + PThread.unusedWorkers.length;
+    var count = alive ? {{{ makeDynCall('i', 'alive') }}} : () => Object.keys(PThread.pthreads).length + PThread.unusedWorkers.length;
     d.workers.push([Math.round(d.mainAt), count()]);
     d.sampler = setInterval(() => d.workers.push([Math.round(performance.now()), count()]), 50);
     var base = typeof process == 'object' && process.env && process.env.WT_TEST_BASE_URL ? process.env.WT_TEST_BASE_URL : '';
