@@ -81,9 +81,11 @@ var WtPoolLibrary = {
   // Worker realm: {released} of that waiter; set when the exiting thread releases it on purpose.
   $wtMailboxWaiter: null,
 
-  _emscripten_thread_mailbox_await__deps: ['$checkMailbox', '$wtMailboxArmed', '$wtMailboxWaiter'],
+  _emscripten_thread_mailbox_await__deps: ['$checkMailbox', '$wtMailboxArmed', '$wtMailboxWaiter', ...wtEmDep('$waitAsyncPolyfilled')],
   _emscripten_thread_mailbox_await: (pthread_ptr) => {
-    if (typeof Atomics.waitAsync !== 'function') return;
+    // No native Atomics.waitAsync (newer emscriptens may polyfill it, say so in waitAsyncPolyfilled and
+    // then notify by postMessage, as 3.x does without it): nothing to arm.
+    if (typeof waitAsyncPolyfilled != 'undefined' ? waitAsyncPolyfilled : typeof Atomics.waitAsync !== 'function') return;
     if (wtMailboxArmed !== pthread_ptr) {
       if (wtMailboxArmed) Atomics.notify(HEAP32, wtMailboxArmed >> 2, 1);
       var wait = Atomics.waitAsync(HEAP32, {{{ getHeapOffset('pthread_ptr', 'i32') }}}, pthread_ptr);

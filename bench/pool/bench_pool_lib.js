@@ -8,12 +8,23 @@ addToLibrary({
   // Any thread (sync proxy to the UI thread): out[0] alive Workers, out[1] loaded Workers not assigned
   // a thread, out[2] Workers still booting.
   bench_workers__proxy: 'sync',
-  bench_workers__deps: ['$PThread'],
+  // (Workers running threads: PThread.pthreads, on every emscripten; runningWorkers is gone in 6.0.)
+  bench_workers__deps: ['$PThread', '$benchMarkLoaded'],
   bench_workers: (out) => {
-    var U = PThread.unusedWorkers, R = PThread.runningWorkers;
+    var U = PThread.unusedWorkers, R = Object.values(PThread.pthreads);
     HEAP32[out >> 2] = U.length + R.length;
     HEAP32[(out >> 2) + 1] = U.filter((w) => w.loaded).length;
     HEAP32[(out >> 2) + 2] = U.filter((w) => !w.loaded).length + R.filter((w) => !w.loaded).length;
+  },
+
+  // UI thread: marks each Worker `loaded` when it has loaded, as emscripten 3.x does itself and later
+  // versions do not (the stock programs here have no webthreads pool to do it).
+  $benchMarkLoaded__deps: ['$PThread'],
+  $benchMarkLoaded__postset: 'benchMarkLoaded();',
+  $benchMarkLoaded: () => {
+    if (ENVIRONMENT_IS_PTHREAD) return;
+    var load = PThread.loadWasmModuleToWorker;
+    PThread.loadWasmModuleToWorker = (w) => load(w).then((r) => { w.loaded = true; return r; });
   },
 
   // UI thread only: boots n Workers of this program — all at once (serial = 0: the raw floor for a

@@ -15,7 +15,7 @@
 //   churn K          K timed create+join cycles from a worker (after 50 untimed ones)
 //   floor N          (UI thread) boot N Workers of this program in parallel, nothing else: the raw floor
 //   boot N           (UI thread) boot N Workers one after the other: per-Worker boot latency
-// Worker counts come from emscripten's own lists (PThread.unusedWorkers/runningWorkers) in every
+// Worker counts come from emscripten's own lists (PThread.unusedWorkers/pthreads) in every
 // variant, so both pools are counted the same way. Prints one "BENCH ..." line, or "FAIL: ...".
 #ifdef WT_BENCH_WEBTHREADS
 #include "webthreads/pool.h"

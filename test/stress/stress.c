@@ -593,7 +593,7 @@ static void dump_and_fail(const char *why) {
     EM_ASM({
       var w = PThread.pthreads[$0];
       out(`  thread os=0x${($0 >>> 0).toString(16)}: ` +
-          (w ? `Worker ${w.workerID ?? '?'} running=${PThread.runningWorkers.includes(w)}` : 'no Worker (PThread.pthreads has none)'));
+          (w ? `Worker ${w.workerID ?? '?'} assigned=${PThread.pthreads[$0] === w}` : 'no Worker (PThread.pthreads has none)'));
     }, th[i].os_thread);
   }
   FAIL("%s", why);
