@@ -4,9 +4,9 @@
 // js/library_pool_create.js): PThread methods at run time, library symbols at link time, the
 // messages its Workers exchange. None of that is API: "there is no ABI compatibility guarantee
 // between versions" (emscripten's ChangeLog), and it did change between the two versions this
-// library is tested on, 3.1.69 and 6.0.5 (docs/emscripten.md). So nothing outside this file names an
-// internal directly; it asks this file, which checks, twice, that what it is about to replace exists
-// and has the shape the library expects:
+// library is tested on, 3.1.69 and 6.0.5 (docs/emscripten.md). So every internal the other js/ files
+// replace, call or read (PThread's methods, unusedWorkers and pthreads, the library symbols, the message
+// commands) is listed and checked here, twice, and every difference between versions is decided here:
 //   * at link time (emscripten's JS compiler, when the program links): every library symbol webthreads
 //     overrides, wraps or depends on, and every PThread method it replaces, is looked up in
 //     LibraryManager.library; a missing one or one of another shape (not a function, another number of
@@ -18,10 +18,12 @@
 //     under the library's bookkeeping.
 // (All of libwebthreads.js is one file to emscripten, its #if lines resolved before any of it runs: the
 // link-time values below are used through macros and in dependency lists, never in #if.)
-// What differs between the versions is answered here, once, at link time where it can be:
-//   message commands (strings in 3.x, numbers since 4.x: wtEmCmd), PThread.runningWorkers (gone in
-//   6.0.0: wtEmHasRunningWorkers), callbacks after the C constructors (3.x: addOnInit, a preamble
-//   function; since 4.0 addOnPostCtor, a library symbol, while addOnInit runs before them), Worker "loaded" (3.x sets worker.loaded itself, later versions do not: the pool sets it).
+// What differs between the versions is answered here, once, at link time where it can be: message
+// commands (strings in 3.x, numbers since 4.x: wtEmCmd), PThread.runningWorkers (gone in 6.0.0:
+// wtEmHasRunningWorkers, unassign), callbacks after the C constructors (3.x: addOnInit, a preamble
+// function; since 4.0 addOnPostCtor, while addOnInit runs before them: afterCtors), the name a pthread
+// Worker must have (workerName). What the pool answers itself: Worker "loaded" (3.x sets worker.loaded,
+// later versions do not), terminateAllThreads terminating every PThread.pthreads entry (6.0).
 // Tested: 3.1.69 and 6.0.5. Another version links if every check passes; docs/emscripten.md says what
 // that does and does not promise.
 #if PTHREADS
