@@ -34,6 +34,7 @@
 // It must yield '' (3.x prints the block's value into the file).
 {{{
 var wtEmVersion = EMSCRIPTEN_VERSION;
+var wtEmMajor = Number(wtEmVersion.split('.')[0]);
 var wtEmTested = ['3.1.69', '6.0.5'];
 var wtEmFailed = false;
 function wtEmFail(what) {
@@ -57,12 +58,12 @@ var wtEmPThreadMethods = { allocateUnusedWorker: 0, loadWasmModuleToWorker: 1, g
                            returnWorkerToPool: 1, terminateAllThreads: 0, threadInitTLS: 0 };
 // Runtime-init callbacks after the C constructors: addOnPostCtor since 4.0 (whose addOnInit runs
 // before them), addOnInit in 3.x.
-var wtEmAfterCtors = Number(wtEmVersion.split('.')[0]) >= 4;
+var wtEmAfterCtors = wtEmMajor >= 4;
 // 3.x: PThread.runningWorkers lists the Workers running threads; 6.0.0 removed it (PThread.pthreads).
-var wtEmHasRunningWorkers = Number(wtEmVersion.split('.')[0]) < 6;
+var wtEmHasRunningWorkers = wtEmMajor < 6;
 // A Worker realm knows it hosts pthreads by its name: 3.x and ASSERTIONS builds test that it starts
 // with "em-pthread"; 4.x on without ASSERTIONS, that it is exactly "em-pthread".
-var wtEmExactWorkerName = Number(wtEmVersion.split('.')[0]) >= 4 && !ASSERTIONS;
+var wtEmExactWorkerName = wtEmMajor >= 4 && !ASSERTIONS;
 // The `cmd` of emscripten's Worker messages, as JS source: strings up to 3.x, numbers (CMD_* constants
 // of libpthread.js) since.
 var wtEmCmd = {
@@ -71,7 +72,7 @@ var wtEmCmd = {
   checkMailbox: typeof CMD_CHECK_MAILBOX != 'undefined' ? CMD_CHECK_MAILBOX : "'checkMailbox'",
   cleanupThread: typeof CMD_CLEANUP_THREAD != 'undefined' ? CMD_CLEANUP_THREAD : "'cleanupThread'",
 };
-if (Number(wtEmVersion.split('.')[0]) >= 4 && typeof CMD_RUN == 'undefined')
+if (wtEmMajor >= 4 && typeof CMD_RUN == 'undefined')
   wtEmFail('libpthread.js defines no CMD_RUN (the Worker message commands webthreads sends and reads)');
 '';
 }}}
@@ -110,7 +111,7 @@ addToLibrary({
   // ---- run time
   // addOnPostCtor (4.x on; addOnInit runs before the constructors there), else 3.x's addOnInit (a
   // preamble function, after the constructors, which are its first callback).
-  $wtEm__deps: ['$PThread', ...(wtEmDep('$addOnPostCtor').length ? ['$addOnPostCtor'] : wtEmDep('$addOnInit'))],
+  $wtEm__deps: ['$PThread', ...(wtEmAfterCtors ? ['$addOnPostCtor'] : wtEmDep('$addOnInit'))],
   $wtEm: {
     version: '{{{ wtEmVersion }}}',
     checked: false,
