@@ -106,6 +106,8 @@ const modules = {
       const out = [];
       for (const s of log.summary) {
         const env = s.env, v = (k) => need(num(s[k]), `${env} ${k}`);
+        // Columns added later (parked Workers): absent from older logs, then left out.
+        const opt = (o) => Object.fromEntries(Object.entries(o).filter(([, k]) => Number.isFinite(num(s[k]))).map(([c, k]) => [c, num(s[k])]));
         out.push({ label: `${env}: time to main`, unit: 'ms',
                    values: { webthreads: v('main_ms_wt64'), emscripten: v('main_ms_em4'), 'emscripten pool 0': v('main_ms_em0'),
                              'emscripten pool 64': v('main_ms_em64') } });
@@ -115,9 +117,11 @@ const modules = {
         out.push({ label: `${env}: thread start from a spare Worker (max per round, p50)`, unit: 'ms',
                    values: { webthreads: v('spare_round_max_p50_ms_wt'), emscripten: v('spare_round_max_p50_ms_em4') } });
         out.push({ label: `${env}: create+join churn, p50`, unit: 'µs',
-                   values: { webthreads: v('churn_p50_us_wt'), emscripten: v('churn_p50_us_em4') } });
+                   values: { webthreads: v('churn_p50_us_wt'), emscripten: v('churn_p50_us_em4'),
+                             ...opt({ 'webthreads, parked': 'churn_p50_us_wtPark', 'webthreads, parked, no sweep': 'churn_p50_us_wtParkNoReset' }) } });
         out.push({ label: `${env}: create+join churn, p99`, unit: 'µs',
-                   values: { webthreads: v('churn_p99_us_wt'), emscripten: v('churn_p99_us_em4') } });
+                   values: { webthreads: v('churn_p99_us_wt'), emscripten: v('churn_p99_us_em4'),
+                             ...opt({ 'webthreads, parked': 'churn_p99_us_wtPark', 'webthreads, parked, no sweep': 'churn_p99_us_wtParkNoReset' }) } });
         out.push({ label: `${env}: Workers alive 2 s after the burst`, unit: 'Workers',
                    values: { webthreads: v('idle_workers'), emscripten: v('idle_workers_em4') } });
         out.push({ label: `${env}: one Worker boot, median`, unit: 'ms',
@@ -125,8 +129,8 @@ const modules = {
       }
       if (!out.length) throw new Missing('no SUMMARY line');
       return { cases: out, note: 'emscripten: `PTHREAD_POOL_SIZE=4` (pool 0 and 64 shown where they differ); ' +
-        'webthreads: the dynamic pool (floor 4, `initial` 64 for time to main); floor: the same number of raw ' +
-        'Workers booted at once.' };
+        'webthreads: the dynamic pool (floor 4, `initial` 64 for time to main; churn: parked = ' +
+        '`pool.park: true`, no sweep = `pool.reset_globals: false`); floor: the same number of raw Workers booted at once.' };
     },
   },
   release: {

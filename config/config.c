@@ -43,6 +43,7 @@ static _Atomic int64_t in_force[WT_KNOB_COUNT] = {
 #define WT__CONFIG_JS 1 /* the pool's JS service exists: reset_globals and the JS object reader */
 #include <emscripten/emscripten.h>
 void wt__js_pool_set_reset_globals(int on); /* pool/pool.c */
+void wt__js_pool_set_park(int on);          /* pool/park.c */
 #endif
 
 const wt_knob_info *wt_knob_info_get(wt_knob knob) {
@@ -233,6 +234,7 @@ int wt_config_apply_properties(size_t n, const char *const *keys, const char *co
   }
 #ifdef WT__CONFIG_JS
   if (given[WT_KNOB_POOL_RESET_GLOBALS]) wt__js_pool_set_reset_globals((int)v[WT_KNOB_POOL_RESET_GLOBALS]);
+  if (given[WT_KNOB_POOL_PARK]) wt__js_pool_set_park((int)v[WT_KNOB_POOL_PARK]);
 #endif
   for (int k = 1; k < WT_KNOB_COUNT; k++) /* the pool's knobs are read back from the pool */
     if (given[k]) atomic_store_explicit(&in_force[k], v[k], memory_order_relaxed);

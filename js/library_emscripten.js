@@ -98,6 +98,10 @@ if (wtEmMajor >= 4 && typeof CMD_RUN == 'undefined')
   wtEmLib('$checkMailbox', 0);
   wtEmLib('$spawnThread', 1);
   wtEmLib('$terminateWorker', 1);
+  // Thread start on a parked Worker (js/library_pool_park.js): what emscripten's 'run' handler does.
+  wtEmLib('$invokeEntryPoint', 2);
+  wtEmLib('$establishStackSpace', 1);
+  wtEmLib('_emscripten_notify_mailbox_postmessage', 2);
   if (!(LibraryManager.library['__pthread_create_js__deps'] || []).includes('$pthreadCreateProxied'))
     wtEmFail('__pthread_create_js no longer sends a worker\'s pthread_create through $pthreadCreateProxied');
   if (C_STRUCTS.pthread?.waiting_async === undefined) wtEmFail('struct pthread has no waiting_async field');

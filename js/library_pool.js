@@ -113,7 +113,7 @@ var WtPoolLibrary = {
   //      for it.
   // Returns 1 if the realm is dirty (pool.c then records this thread in its dirty set, and the UI
   // thread terminates the Worker when it gets it back), else 0.
-  wt__js_pool_thread_exit__deps: ['$wtMailboxArmed', '$wtMailboxWaiter', '$wtRefused', '$wtPool'],
+  wt__js_pool_thread_exit__deps: ['$wtMailboxArmed', '$wtMailboxWaiter', '$wtRefused', '$wtPool', '$wtPark'],
   wt__js_pool_thread_exit: () => {
     var dirty = wtPool.exitReset();
     wtRefused.freeAll();
@@ -123,6 +123,7 @@ var WtPoolLibrary = {
       wtMailboxWaiter.released = true;
       Atomics.notify(HEAP32, {{{ getHeapOffset('p', 'i32') }}}, 1);
     }
+    wtPark.onExit(dirty); // 4. whether this Worker parks once the thread is gone (js/library_pool_park.js)
     return dirty ? 1 : 0;
   },
 
@@ -131,9 +132,9 @@ var WtPoolLibrary = {
   // only by a postMessage that create/join loops outrun (stock emscripten over-grows there). The
   // message still goes out, without the thread address (so a late one can never return a Worker
   // that already runs the next thread at the same address), to drain the set when the UI is idle.
-  _emscripten_thread_cleanup__deps: ['$cleanupThread', 'wt__js_pool_push_return'],
+  _emscripten_thread_cleanup__deps: ['$wtPool', 'wt__js_pool_push_return'],
   _emscripten_thread_cleanup: (thread) => {
-    if (!ENVIRONMENT_IS_PTHREAD) cleanupThread(thread);
+    if (!ENVIRONMENT_IS_PTHREAD) wtPool.returned(thread);
     else if (_wt__js_pool_push_return(thread)) postMessage({ 'wtDrain': 1 });
     else postMessage({ cmd: {{{ wtEmCmd.cleanupThread }}}, thread });
   },
@@ -209,9 +210,9 @@ var WtPoolLibrary = {
   },
   // UI thread: posts `msg` to the Worker that runs pthread `ptr`, moving the objects in `transfer`.
   // false when no Worker runs it (nothing sent); throws what postMessage throws.
-  $wtPoolPostToWorker__deps: ['$PThread'],
+  $wtPoolPostToWorker__deps: ['$PThread', '$wtPark'],
   $wtPoolPostToWorker: (ptr, msg, transfer) => {
-    var w = ptr && PThread.pthreads[ptr];
+    var w = ptr && wtPark.workerOf(ptr);
     if (!w) return false;
     w.postMessage(msg, transfer);
     return true;
@@ -220,7 +221,7 @@ var WtPoolLibrary = {
   $wtPool__deps: ['$wtEm', '$PThread', '$terminateWorker', '$cleanupThread', 'wt__js_pool_pop_return', 'wt__js_pool_publish',
                   'wt__js_config_apply', '$stringToNewUTF8', 'malloc', 'free', 'wt__js_pool_thread_start', '$spawnThread',
                   '$ptrToString', 'wt__js_pool_abandon', '_emscripten_thread_free_data', 'wt__js_pool_take_dirty',
-                  'pthread_self', 'wt__js_pool_set_reset_globals', 'wt__js_pool_reset_globals'],
+                  'pthread_self', 'wt__js_pool_set_reset_globals', 'wt__js_pool_reset_globals', '$wtPark'],
   $wtPool__postset: 'wtPool.install();',
   $wtPool: {
     // Settings in force (resolved; see pool.h). Replaced by the JS config object at start-up.
@@ -277,6 +278,7 @@ var WtPoolLibrary = {
       wtPool.created = 0; wtPool.retired = 0; wtPool.peak = 0;
       wtPool.bootLast = 0; wtPool.bootSum = 0; wtPool.bootCount = 0; wtPool.bootMax = 0;
       wtPool.topUpTimer = 0; wtPool.retireTimer = 0;
+      wtPool.finishing = []; wtPool.finishTimer = 0; // returned threads whose Worker still unwinds them
       wtPool.origAllocate = wtEm.replace('allocateUnusedWorker', () => () => { wtPool.allocate(); });
       wtEm.replace('loadWasmModuleToWorker', (origLoad) => (w) => wtPool.load(w, origLoad));
       wtEm.replace('getNewWorker', () => () => wtPool.take());
@@ -285,6 +287,10 @@ var WtPoolLibrary = {
         wtPool.stop();
         // Stand-ins of abandoned threads (abandon) are not Workers: emscripten 6 terminates every entry.
         for (var t of Object.keys(PThread.pthreads)) if (PThread.pthreads[t].wtAbandoned) delete PThread.pthreads[t];
+        // Parked Workers, and those running threads started there, are in none of emscripten's lists.
+        var known = new Set([...PThread.unusedWorkers, ...Object.values(PThread.pthreads),
+                             ...({{{ wtEmHasRunningWorkers }}} ? PThread.runningWorkers : [])]);
+        for (var w of wtPool.all) if (!known.has(w)) terminateWorker(w);
         var r = origTerminateAll();
         for (var w of wtPool.all) wtPool.quiet(w, !w.loaded); // a booting one's late "loaded" too
         return r;
@@ -353,6 +359,8 @@ var WtPoolLibrary = {
         var i = U.findIndex((x) => !x.loaded);
         wtPool.retire(U[i >= 0 ? i : 0]);
       }
+      var p;
+      while (wtPool.all.size > max && (p = wtPark.parkedWorkers()[0]) && wtPark.remove(p.w)) wtPool.retire(p.w);
       if (wtPool.retireTimer) { clearTimeout(wtPool.retireTimer); wtPool.retireTimer = 0; }
       wtPool.scheduleRetire();
       wtPool.scheduleTopUp();
@@ -394,6 +402,7 @@ var WtPoolLibrary = {
       };
       w.wtIdleSince = 0;
       w.wtBootStart = performance.now();
+      wtPark.assign(w); // its park slot (a message before emscripten's 'load'), or none
       PThread.unusedWorkers.push(w);
       wtPool.all.add(w);
       wtPool.created++;
@@ -417,7 +426,11 @@ var WtPoolLibrary = {
         var d = e['data'], f;
         // (emscripten 3.x marks a loaded Worker itself; later versions only resolve the promise)
         if (d && d.cmd === {{{ wtEmCmd.loaded }}}) w.loaded = true;
+        // A thread started on a parked Worker is not in PThread.pthreads until someone asks.
+        if (d && d.targetThread) wtPark.workerOf(d.targetThread);
         if (d && d.wtDrain) wtPool.drain();
+        else if (d && d.wtPark) { wtPark.noted(); wtPool.scheduleRetire(); wtPool.publish(); }
+        else if (d && d.cmd === {{{ wtEmCmd.cleanupThread }}}) wtPool.returned(d.thread);
         else if (d && d.wtMsg !== undefined && (f = wtPool.messageHooks[d.wtMsg])) f(d);
         else onmessage(e);
       };
@@ -469,6 +482,15 @@ var WtPoolLibrary = {
       if (i < 0) for (i = U.length - 1; i >= 0 && !U[i].loaded; i--);
       if (i >= 0) {
         wtPool.misses = 0;
+      } else if ((w = wtPark.unpark() || wtPark.preclaim())) {
+        // A parked Worker (no loaded spare): back to its event loop, where spawnThread's 'run' reaches it.
+        wtPool.misses = 0;
+        if ({{{ wtEmHasRunningWorkers }}}) { var r = PThread.runningWorkers.indexOf(w); if (r >= 0) PThread.runningWorkers.splice(r, 1); }
+        w.pthread_ptr = 0; // its last thread may not be joined yet: that return only frees the block
+        w.wtIdleSince = 0;
+        wtPool.scheduleTopUp();
+        wtPool.publish();
+        return w;
       } else {
         wtPool.misses++;
         i = U.findIndex((x) => !x.loaded);
@@ -525,6 +547,66 @@ var WtPoolLibrary = {
       if (!wtPool.draining) wtPool.publish();
     },
 
+    // A thread has finished and been joined (or, detached, has exited): pool/pool.c's return set, a
+    // cleanupThread message, or the UI thread's own join. A Worker without a park slot goes back as in
+    // emscripten (cleanupThread -> giveBack). One with a slot parks once its thread is gone unless the
+    // thread left its realm dirty (then it is terminated): it never enters unusedWorkers, and only the
+    // thread's block is freed here (the Worker may already run its next thread). A thread started on a
+    // parked Worker whose exit was clean may be unknown here (nobody asked where it ran): the same.
+    returned(t) {
+      var w = PThread.pthreads[t] || wtPark.byPtr(t);
+      // (wtParks, not wtSlot: a parked Worker retired before its last thread was joined has no slot any
+      // more, and must not come back into unusedWorkers through emscripten's return)
+      if (w && (w.wtAbandoned || !w.wtParks)) return cleanupThread(t);
+      var dirty = _wt__js_pool_take_dirty(t); // before the block is freed (its address names t until then)
+      if (PThread.pthreads[t]) delete PThread.pthreads[t];
+      if (w && w.pthread_ptr === t) {
+        if ({{{ wtEmHasRunningWorkers }}}) { var r = PThread.runningWorkers.indexOf(w); if (r >= 0) PThread.runningWorkers.splice(r, 1); }
+        w.pthread_ptr = 0;
+      }
+      if (dirty == 2 && !wtPool.dirtyOverflowLogged) {
+        wtPool.dirtyOverflowLogged = true;
+        err('webthreads: pool: the dirty-realm set is full; from now on every Worker whose thread finishes is ' +
+            'terminated instead of reused');
+      }
+      wtPool.finishing.push({ t, w, dirty });
+      wtPool.finishReturns();
+      wtPool.scheduleRetire();
+      wtPool.schedulePlace();
+      if (!wtPool.draining) wtPool.publish();
+    },
+
+    // The second half of returned(): a Worker whose thread left its realm dirty (it does not park) is
+    // terminated; the block is freed once the thread's Worker has no C frame of it left (a joiner can
+    // return, and the UI thread get here, while the exiting Worker still unwinds on the thread's stack,
+    // which is in the block: freed and handed to the next thread, it would be written by both).
+    // Retried on a timer while a Worker is still unwinding (microseconds).
+    finishReturns() {
+      var keep = [], n = 0;
+      for (var r of wtPool.finishing) {
+        var w = r.w;
+        if (r.dirty == 1 && w && wtPool.all.has(w)) {
+          // It does not park: terminated at once, as a dirty Worker always was (a pthread_create right
+          // after the join must find room at max), and its block freed now, as emscripten's return does
+          // (its slot is gone with it, so it no longer counts as unwinding).
+          wtPool.dirty++;
+          wtPool.retire(w);
+          wtPool.scheduleTopUp();
+          n++;
+        }
+        if (wtPark.unwinding(r.t)) { keep.push(r); continue; }
+        __emscripten_thread_free_data(r.t);
+        if (r.dirty != 1 && w && wtPool.all.size > wtPool.cfg.max && wtPark.remove(w)) {
+          wtPool.retire(w); // max was lowered while it ran, and it has parked
+          n++;
+        }
+      }
+      wtPool.finishing = keep;
+      if (keep.length && !wtPool.finishTimer && !wtPool.stopped)
+        wtPool.finishTimer = wtPool.timer(() => { wtPool.finishTimer = 0; wtPool.finishReturns(); wtPool.publish(); }, 0);
+      return n;
+    },
+
     // Hands back the Workers of threads joined since the last drain (see _emscripten_thread_cleanup),
     // publishing once for all of them unless `publish` is false (the caller publishes).
     drain(publish = true) {
@@ -532,7 +614,7 @@ var WtPoolLibrary = {
       var t, n = 0;
       wtPool.draining = true;
       try {
-        while ((t = _wt__js_pool_pop_return())) { cleanupThread(t); n++; }
+        while ((t = _wt__js_pool_pop_return())) { wtPool.returned(t); n++; }
       } finally {
         wtPool.draining = false;
       }
@@ -542,6 +624,7 @@ var WtPoolLibrary = {
     retire(w) {
       var U = PThread.unusedWorkers, i = U.indexOf(w);
       if (i >= 0) U.splice(i, 1);
+      wtPark.release(w);
       wtPool.all.delete(w);
       terminateWorker(w);
       wtPool.quiet(w, true);
@@ -550,11 +633,11 @@ var WtPoolLibrary = {
 
     // After terminateWorker(w): a message already on its way is dropped silently instead of reaching
     // emscripten's "command from terminated worker" stub (ASSERTIONS builds): a pool message (a
-    // joiner's drain wake-up, no `cmd`) always; with `all`, any (a Worker the pool retired on purpose,
+    // joiner's drain wake-up, a parked Worker's note: no `cmd`) always; with `all`, any (a Worker the pool retired on purpose,
     // or one still booting at exit: its "loaded").
     quiet(w, all) {
       var stub = w.onmessage;
-      w.onmessage = (e) => { if (!all && !(e['data'] && e['data'].wtDrain)) stub(e); };
+      w.onmessage = (e) => { if (!all && !(e['data'] && (e['data'].wtDrain || e['data'].wtPark))) stub(e); };
     },
 
     // take() at max: pthread_create gets EAGAIN. The first refusal logs one line; later ones are
@@ -597,6 +680,7 @@ var WtPoolLibrary = {
       var streak = ++wtPool.bootFailStreak, run = w.wtRun;
       if (w.pthread_ptr) wtEm.unassign(w); // undo spawnThread's assignment
       w.wtRun = undefined;
+      wtPark.release(w);
       terminateWorker(w);
       wtPool.quiet(w, true);
       if (streak <= 4)
@@ -680,7 +764,8 @@ var WtPoolLibrary = {
       if (wtPool.retireTimer) clearTimeout(wtPool.retireTimer);
       if (wtPool.capTimer) clearTimeout(wtPool.capTimer);
       if (wtPool.orphanTimer) clearTimeout(wtPool.orphanTimer);
-      wtPool.topUpTimer = wtPool.retireTimer = wtPool.capTimer = wtPool.orphanTimer = 0;
+      if (wtPool.finishTimer) clearTimeout(wtPool.finishTimer);
+      wtPool.topUpTimer = wtPool.retireTimer = wtPool.capTimer = wtPool.orphanTimer = wtPool.finishTimer = 0;
     },
 
     // ---- background work (UI thread, timers)
@@ -695,9 +780,14 @@ var WtPoolLibrary = {
     // Workers to boot now: up to `spare` unassigned (2 x spare while takes miss loaded spares) and
     // `initial` in total, never beyond `max`.
     topUpWant() {
-      var cfg = wtPool.cfg, total = wtPool.all.size, unassigned = PThread.unusedWorkers.length;
+      var cfg = wtPool.cfg, total = wtPool.all.size, unassigned = PThread.unusedWorkers.length + wtPark.parked();
       var target = wtPool.misses ? 2 * cfg.spare : cfg.spare;
-      return Math.min(Math.max(target - unassigned, cfg.initial - total), cfg.max - total);
+      var want = Math.min(Math.max(target - unassigned, cfg.initial - total), cfg.max - total);
+      if (want > 0 && target - unassigned > cfg.initial - total) { // (scans the park slots only then)
+        unassigned += wtPark.exiting();
+        want = Math.min(Math.max(target - unassigned, cfg.initial - total), cfg.max - total);
+      }
+      return want;
     },
 
     scheduleTopUp() {
@@ -724,6 +814,7 @@ var WtPoolLibrary = {
       if (timeout < 0 || wtPool.retireTimer || wtPool.stopped) return;
       var oldest = Infinity;
       for (var w of PThread.unusedWorkers) if (w.loaded && w.wtIdleSince && w.wtIdleSince < oldest) oldest = w.wtIdleSince;
+      if (wtPark.parked()) for (var p of wtPark.parkedWorkers()) if (p.since < oldest) oldest = p.since;
       if (oldest === Infinity) return;
       var delay = Math.max(0, oldest + timeout - performance.now()) + 1;
       wtPool.retireTimer = wtPool.timer(wtPool.retireIdle, delay);
@@ -733,12 +824,15 @@ var WtPoolLibrary = {
       wtPool.retireTimer = 0;
       if (wtPool.stopped) return;
       var cfg = wtPool.cfg, now = performance.now(), floor = Math.max(cfg.initial, cfg.spare);
-      var idle = PThread.unusedWorkers.filter((w) => w.loaded && w.wtIdleSince && now - w.wtIdleSince >= cfg.idleTimeoutMs);
-      idle.sort((a, b) => a.wtIdleSince - b.wtIdleSince);
+      var idle = PThread.unusedWorkers.filter((w) => w.loaded && w.wtIdleSince && now - w.wtIdleSince >= cfg.idleTimeoutMs)
+                                       .map((w) => ({ w, since: w.wtIdleSince }));
+      if (wtPark.parked()) idle.push(...wtPark.parkedWorkers().filter((p) => now - p.since >= cfg.idleTimeoutMs));
+      idle.sort((a, b) => a.since - b.since);
       var n = 0;
-      for (var w of idle) {
-        if (wtPool.all.size <= floor || PThread.unusedWorkers.length <= cfg.spare) break;
-        wtPool.retire(w);
+      for (var p of idle) {
+        if (wtPool.all.size <= floor || PThread.unusedWorkers.length + wtPark.parked() <= cfg.spare) break;
+        if (p.w.wtSlot >= 0 && PThread.unusedWorkers.indexOf(p.w) < 0 && !wtPark.remove(p.w)) continue; // taken meanwhile
+        wtPool.retire(p.w);
         n++;
       }
       if (n) wtPool.publish();
@@ -749,12 +843,13 @@ var WtPoolLibrary = {
       var spare = 0, loading = 0;
       for (var w of wtPool.all) if (!w.loaded) loading++;
       for (var w of PThread.unusedWorkers) if (w.loaded) spare++;
+      var parked = wtPark.parked();
       var total = wtPool.all.size, c = wtPool.cfg;
-      _wt__js_pool_publish(total, spare, loading, total - PThread.unusedWorkers.length, wtPool.peak,
+      _wt__js_pool_publish(total, spare + parked, loading, total - PThread.unusedWorkers.length - parked, wtPool.peak,
                            wtPool.created, wtPool.retired, wtPool.bootLast,
                            wtPool.bootCount ? wtPool.bootSum / wtPool.bootCount : 0, wtPool.bootMax,
                            c.initial, c.spare, c.max, c.idleTimeoutMs, wtPool.bootFailed, wtPool.refused,
-                           wtPool.dirty);
+                           wtPool.dirty, parked);
     },
 
     // ---- Worker realm

@@ -12,9 +12,11 @@ addToLibrary({
   // Worker threads only (__pthread_create_js calls it when ENVIRONMENT_IS_PTHREAD). An empty __proxy
   // replaces emscripten's 'sync': this function runs on the creator itself.
   $pthreadCreateProxied__proxy: '',
-  $pthreadCreateProxied__deps: ['wt__pool_create_proxied'],
+  // A parked Worker takes the thread through shared memory if there is one (js/library_pool_park.js):
+  // no call to the UI thread at all.
+  $pthreadCreateProxied__deps: ['wt__pool_create_proxied', '$wtPark'],
   $pthreadCreateProxied: (pthread_ptr, attr, startRoutine, arg) =>
-    _wt__pool_create_proxied(pthread_ptr, attr, startRoutine, arg),
+    wtPark.claim(pthread_ptr, startRoutine, arg) ? 0 : _wt__pool_create_proxied(pthread_ptr, attr, startRoutine, arg),
 
   // UI thread, from wt__pool_create_proxied's task: the create itself, emscripten's code (the
   // creator's own __pthread_create_js wrapper, on its thread, frees a refused block: js/library_pool.js).

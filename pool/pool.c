@@ -87,7 +87,7 @@ int wt_pool_config_check(const wt_pool_config *cfg, wt_pool_config *resolved, wt
 static struct {
   atomic_uint seq;
   atomic_flag writer;
-  atomic_int total, spare, loading, running, peak;
+  atomic_int total, spare, loading, running, peak, parked;
   atomic_ullong created, retired, boot_failed, refused, dirty;
   atomic_llong boot_last_us, boot_mean_us, boot_max_us;
   atomic_int initial, spare_target, max, idle_timeout_ms;
@@ -108,6 +108,7 @@ void wt__pool_publish(const struct wt_pool_stats *s, const wt_pool_config *cfg) 
     ST(loading, s->loading);
     ST(running, s->running);
     ST(peak, s->peak);
+    ST(parked, s->parked);
     ST(created, s->created);
     ST(retired, s->retired);
     ST(boot_failed, s->boot_failed);
@@ -167,6 +168,7 @@ int wt_pool_stats(struct wt_pool_stats *out) {
     out->loading = LD(loading);
     out->running = LD(running);
     out->peak = LD(peak);
+    out->parked = LD(parked);
     out->created = LD(created);
     out->retired = LD(retired);
     out->boot_failed = LD(boot_failed);
@@ -176,6 +178,11 @@ int wt_pool_stats(struct wt_pool_stats *out) {
     out->boot_mean_ms = (double)LD(boot_mean_us) / 1000.0;
     out->boot_max_ms = (double)LD(boot_max_us) / 1000.0;
   });
+#ifdef __EMSCRIPTEN__
+  out->parked_starts = wt__pool_parked_starts();
+#else
+  out->parked_starts = 0;
+#endif
   return WT_OK;
 }
 
@@ -299,11 +306,11 @@ EMSCRIPTEN_KEEPALIVE void wt__js_pool_publish(int total, int spare, int loading,
                                               double created, double retired, double boot_last_ms,
                                               double boot_mean_ms, double boot_max_ms, int initial,
                                               int spare_target, int max, int idle_timeout_ms,
-                                              double boot_failed, double refused, double dirty) {
+                                              double boot_failed, double refused, double dirty, int parked) {
   struct wt_pool_stats s = {.total = total, .spare = spare, .loading = loading, .running = running, .peak = peak,
                             .created = (unsigned long long)created, .retired = (unsigned long long)retired,
                             .boot_failed = (unsigned long long)boot_failed, .refused = (unsigned long long)refused,
-                            .dirty = (unsigned long long)dirty,
+                            .dirty = (unsigned long long)dirty, .parked = parked,
                             .boot_last_ms = boot_last_ms, .boot_mean_ms = boot_mean_ms, .boot_max_ms = boot_max_ms};
   wt_pool_config c = {initial, spare_target, max, idle_timeout_ms};
   wt__pool_publish(&s, &c);
@@ -404,6 +411,10 @@ static void on_thread_exit(void *unused) {
 __attribute__((constructor)) static void create_exit_key(void) {
   exit_key_ok = pthread_key_create(&exit_key, on_thread_exit) == 0;
 }
+
+/* UI thread (js/library_pool_park.js): whether the thread-exit hook exists. Without it an exiting thread
+ * cannot decide to park, so no Worker is given a park slot. */
+EMSCRIPTEN_KEEPALIVE int wt__js_pool_exit_hook_ok(void) { return exit_key_ok; }
 
 /* Worker realm, on the starting thread (stack and thread pointer set); never blocks or allocates. */
 EMSCRIPTEN_KEEPALIVE void wt__js_pool_thread_start(void) {

@@ -23,6 +23,11 @@ unsigned wt__pool_generation(void);
  * host builds, which have no publisher). Returns WT_OK on a change, WT_ETIMEDOUT otherwise. */
 int wt__pool_wait_change(unsigned seen, double timeout_ms);
 
+#ifdef __EMSCRIPTEN__
+/* Threads started on a parked Worker so far (pool/park.c). Any thread; lock-free. */
+unsigned long long wt__pool_parked_starts(void);
+#endif
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,7 +6,8 @@ if(WT_SINGLE_THREADED)
 endif()
 target_sources(webthreads PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/pool.c
-  ${CMAKE_CURRENT_LIST_DIR}/create.c)
+  ${CMAKE_CURRENT_LIST_DIR}/create.c
+  ${CMAKE_CURRENT_LIST_DIR}/park.c)
 if(EMSCRIPTEN)
   # Ending a thread that never ran needs musl's and emscripten's internal headers: that file only.
   set(wt_em_lib ${EMSCRIPTEN_ROOT_PATH}/system/lib)

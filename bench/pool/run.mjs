@@ -4,6 +4,8 @@
 // and prints the BENCH lines, one SUMMARY line per environment and finally the Chromium RESULT line:
 //   RESULT main_vs_pool0=<x> spare_burst_start_ms=<ms> cold_burst64_vs_floor=<x> churn_p50_vs_pool4=<x>
 //          idle_workers=<n> floor=<n> boot_ms=<ms> emscripten_boot_ms=<ms> churn_noreset_p50_vs_pool4=<x>
+//          churn_p50_us=<us> churn_p99_us=<us> churn_parked_p50_us=<us> churn_parked_p99_us=<us>
+//          churn_parked_p50_vs_pool4=<x>
 // Figures are medians over repetitions; each ratio is the median of the ratios measured within one
 // repetition (the two sides a few seconds apart), which the machine's drift affects far less.
 // Usage (from the repository root, programs built in build/wasm):
@@ -32,6 +34,8 @@ const NONE = { initial: 0, spare: 0, idle_timeout_ms: -1 }; // nothing booted be
 const V = {
   wt: { prog: 'wt_bench_pool.js' },
   wtNoReset: { prog: 'wt_bench_pool.js', pool: { reset_globals: false } }, // no globals sweep at thread exit
+  wtPark: { prog: 'wt_bench_pool.js', pool: { park: true } }, // parked Workers (off by default): creates without the UI thread
+  wtParkNoReset: { prog: 'wt_bench_pool.js', pool: { park: true, reset_globals: false } }, // ... and no globals sweep
   wt64: { prog: 'wt_bench_pool.js', pool: { initial: 64 } },
   wtIdle: { prog: 'wt_bench_pool.js', pool: { idle_timeout_ms: 500 } },
   wtNone: { prog: 'wt_bench_pool.js', pool: NONE },
@@ -93,11 +97,15 @@ async function bench(env) {
   for (const v of ['wt', 'em4']) add(`spare.${v}`, await run(env, v, ['spare', 20]));
   // Churn p50s move by ±30% from one process to the next here: more pairs, and the order alternates.
   for (let i = 0; i < Math.max(2 * opts.reps, 6); i++) {
-    for (const v of i % 2 ? ['em4', 'wtNoReset', 'wt'] : ['wt', 'wtNoReset', 'em4'])
+    for (const v of i % 2 ? ['em4', 'wtParkNoReset', 'wtPark', 'wtNoReset', 'wt'] : ['wt', 'wtNoReset', 'wtPark', 'wtParkNoReset', 'em4'])
       add(`churn.${v}`, await run(env, v, ['churn', 3000]));
     addRatio('churn_p50_vs_pool4', r['churn.wt'].at(-1), r['churn.em4'].at(-1), 'p50_us');
     addRatio('churn_noreset_p50_vs_pool4', r['churn.wtNoReset'].at(-1), r['churn.em4'].at(-1), 'p50_us');
     addRatio('churn_p99_vs_pool4', r['churn.wt'].at(-1), r['churn.em4'].at(-1), 'p99_us');
+    addRatio('churn_parked_p50_vs_pool4', r['churn.wtPark'].at(-1), r['churn.em4'].at(-1), 'p50_us');
+    addRatio('churn_parked_p50_vs_unparked', r['churn.wtPark'].at(-1), r['churn.wt'].at(-1), 'p50_us');
+    addRatio('churn_parked_p99_vs_unparked', r['churn.wtPark'].at(-1), r['churn.wt'].at(-1), 'p99_us');
+    addRatio('churn_parked_noreset_p50_vs_pool4', r['churn.wtParkNoReset'].at(-1), r['churn.em4'].at(-1), 'p50_us');
   }
   for (const v of ['wtNone', 'em0']) add(`boot.${v}`, await run(env, v, ['boot', 8]));
 
@@ -111,6 +119,9 @@ async function bench(env) {
     spare_start_max_ms_wt: get('spare.wt', 'start_max_ms'), spare_start_max_ms_em4: get('spare.em4', 'start_max_ms'),
     churn_p50_us_wt: get('churn.wt', 'p50_us'), churn_p50_us_em4: get('churn.em4', 'p50_us'),
     churn_p50_us_wtNoReset: get('churn.wtNoReset', 'p50_us'),
+    churn_p50_us_wtPark: get('churn.wtPark', 'p50_us'), churn_p99_us_wtPark: get('churn.wtPark', 'p99_us'),
+    churn_p50_us_wtParkNoReset: get('churn.wtParkNoReset', 'p50_us'), churn_p99_us_wtParkNoReset: get('churn.wtParkNoReset', 'p99_us'),
+    churn_create_p50_us_wt: get('churn.wt', 'create_p50_us'), churn_create_p50_us_wtPark: get('churn.wtPark', 'create_p50_us'),
     churn_p99_us_wt: get('churn.wt', 'p99_us'), churn_p99_us_em4: get('churn.em4', 'p99_us'),
     churn_alive_wt: get('churn.wt', 'alive_after'), churn_alive_em4: get('churn.em4', 'alive_after'),
     idle_workers: get('burst.wtIdle', 'alive_2s'), idle_workers_em4: get('burst.em4', 'alive_2s'),
@@ -118,7 +129,8 @@ async function bench(env) {
     boot_ms: get('boot.wtNone', 'boot_median_ms'), emscripten_boot_ms: get('boot.em0', 'boot_median_ms'),
   };
   for (const k of ['main_vs_pool0', 'cold_burst64_vs_floor', 'churn_p50_vs_pool4', 'churn_p99_vs_pool4',
-                   'churn_noreset_p50_vs_pool4']) s[k] = median(ratios[k] ?? []);
+                   'churn_noreset_p50_vs_pool4', 'churn_parked_p50_vs_pool4', 'churn_parked_p50_vs_unparked',
+                   'churn_parked_p99_vs_unparked', 'churn_parked_noreset_p50_vs_pool4']) s[k] = median(ratios[k] ?? []);
   console.log(`SUMMARY env=${env} ` + Object.entries(s).map(([k, x]) => `${k}=${fmt(x, /_vs_/.test(k) ? 3 : 1)}`).join(' '));
   return s;
 }
@@ -135,6 +147,9 @@ if (c) {
               `cold_burst64_vs_floor=${fmt(c.cold_burst64_vs_floor, 3)} churn_p50_vs_pool4=${fmt(c.churn_p50_vs_pool4, 3)} ` +
               `idle_workers=${fmt(c.idle_workers, 0)} floor=${fmt(c.floor, 0)} boot_ms=${fmt(c.boot_ms, 1)} ` +
               `emscripten_boot_ms=${fmt(c.emscripten_boot_ms, 1)} ` +
-              `churn_noreset_p50_vs_pool4=${fmt(c.churn_noreset_p50_vs_pool4, 3)}`);
+              `churn_noreset_p50_vs_pool4=${fmt(c.churn_noreset_p50_vs_pool4, 3)} ` +
+              `churn_p50_us=${fmt(c.churn_p50_us_wt, 1)} churn_p99_us=${fmt(c.churn_p99_us_wt, 1)} ` +
+              `churn_parked_p50_us=${fmt(c.churn_p50_us_wtPark, 1)} churn_parked_p99_us=${fmt(c.churn_p99_us_wtPark, 1)} ` +
+              `churn_parked_p50_vs_pool4=${fmt(c.churn_parked_p50_vs_pool4, 3)}`);
 }
 if (failed) { console.log('bench/pool: some runs failed (see FAIL above)'); process.exitCode = 1; }

@@ -47,6 +47,8 @@ extern "C" {
     WT_KNOB_INT, 10000, -1, 86400000, "idle ms before a Worker beyond the floor retires (-1: never)")      \
   X(POOL_RESET_GLOBALS, "pool.reset_globals", "webthreads.pool.reset_globals", "pool.reset_globals",        \
     WT_KNOB_BOOL, 1, 0, 1, "an exiting thread deletes the JS globals it added")                          \
+  X(POOL_PARK, "pool.park", "webthreads.pool.park", "pool.park", WT_KNOB_BOOL, 0, 0, 1,                     \
+    "a finished thread's Worker parks for the next worker-side pthread_create")                          \
   X(THREADPOOL_MIN, "threadpool.min_threads", "System.Threading.ThreadPool.MinThreads",                    \
     "threadpool.min_threads", WT_KNOB_INT, 0, 0, 400, "the runtime's thread-pool floor (threads)")        \
   X(THREADPOOL_MAX, "threadpool.max_threads", "System.Threading.ThreadPool.MaxThreads",                    \

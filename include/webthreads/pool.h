@@ -113,7 +113,7 @@ int wt_pool_get_config(wt_pool_config *out);
 struct wt_pool_stats {
   int total;             /* alive: loading + loaded spare + running (== created - retired); may exceed
                             a lowered max while the threads running on the excess finish */
-  int spare;             /* loaded and not running a thread */
+  int spare;             /* loaded and not running a thread (parked ones included) */
   int loading;           /* still booting (some may already be assigned a thread) */
   int running;           /* assigned a thread (running it, or about to once loaded) */
   int peak;              /* highest `total` seen */
@@ -127,6 +127,10 @@ struct wt_pool_stats {
                                      left their JS realm dirty: a global it added could not be
                                      deleted, or a thread-exit hook threw (also counted in retired) */
   double boot_last_ms, boot_mean_ms, boot_max_ms; /* 0 before the first boot completes */
+  int parked;            /* of `spare`: Workers parked after their thread finished, which a worker's
+                            pthread_create hands a thread through shared memory (docs/pool.md) */
+  unsigned long long parked_starts; /* threads started on a parked Worker; read live (the UI thread
+                                       is not on that path), so it may be ahead of the snapshot */
 };
 
 /* Fills `out` with a snapshot in which created - retired == total always holds. Any thread, including
