@@ -127,6 +127,10 @@ struct wt_pool_stats {
                                      left their JS realm dirty: a global it added could not be
                                      deleted, or a thread-exit hook threw (also counted in retired) */
   double boot_last_ms, boot_mean_ms, boot_max_ms; /* 0 before the first boot completes */
+  unsigned long long boot_lean;   /* Workers that loaded from the lean worker script <prog>.worker.js
+                                     (built by wt_lean_boot / js/pool_boot_gen.mjs; docs/pool.md, Lean
+                                     Worker boot). Counted apart from the publication: it may lag it */
+  unsigned long long boot_main;   /* Workers that loaded from the main JS (stock boot) */
 };
 
 /* Fills `out` with a snapshot in which created - retired == total always holds. Any thread, including
