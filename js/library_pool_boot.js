@@ -41,7 +41,11 @@ var WtPoolBootLibrary = {
       if (!why && String(_scriptName).startsWith('blob:'))
         why = 'the main script is a blob: URL (no directory to find the worker script in)';
       if (why) return [wtBoot.stock(why), false];
-      return [wtEm.locateFile(f.slice(5)), true];
+      var url = wtEm.locateFile(f.slice(5));
+      // Where the worker script reads its lazy functions' sources from (js/pool_boot_gen.mjs; under
+      // node it reads the file beside it).
+      if (!ENVIRONMENT_IS_NODE) url += '#wtmain=' + encodeURIComponent(new URL(_scriptName, location.href).href);
+      return [url, true];
     },
     // Switches this page to the stock boot, with one line naming the reason. Returns the main URL.
     stock(why) {

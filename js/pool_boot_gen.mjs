@@ -42,7 +42,7 @@ import { spawnSync } from 'node:child_process';
 const MARKER = '__WT_BOOT_FILE__'; // js/library_pool_boot.js: wtBoot.file, padded with spaces
 const usage = 'usage: node js/pool_boot_gen.mjs [--min-bytes N] [--acorn DIR] (prog.js | --link LINK-COMMAND...)';
 const args = process.argv.slice(2);
-let minBytes = 256, acornDir = process.env.WT_ACORN || '', input = '';
+let minBytes = 256, acornDir = process.env.WT_ACORN || '', input = '', inline = false;
 while (args.length) {
   const a = args.shift();
   if (a === '--link') {
@@ -60,6 +60,7 @@ while (args.length) {
     minBytes = Number(args.shift());
     if (!Number.isInteger(minBytes) || minBytes < 0) die(`--min-bytes takes an integer >= 0 (bytes of source); ${usage}`);
   } else if (a === '--acorn') acornDir = args.shift() || '';
+  else if (a === '--inline') inline = true;
   else if (a.startsWith('-') || input) die(usage);
   else input = a;
 }
@@ -141,28 +142,81 @@ function ownScopeUses(fn, arrow) {
 const declCount = new Map();
 for (const s of ast.body) if (s.type === 'FunctionDeclaration') declCount.set(s.id.name, (declCount.get(s.id.name) || 0) + 1);
 
-let text = '';             // the stubbed functions' sources, one after the other
-const hoisted = [];        // `name=$S(o,n)` for removed declarations
-const edits = [];          // [start, end, replacement] in src
-let stubbed = 0, stubbedBytes = 0;
-const stub = (fnNode) => {
-  const s = src.slice(fnNode.start, fnNode.end), o = text.length;
-  text += s;
-  stubbed++; stubbedBytes += s.length;
-  return `${P}S(${o},${s.length})`;
-};
+// Candidates: large top-level functions of a shape a stub can stand in for.
+const cand = new Map(); // name -> function node (declaration, or a declarator's init)
 for (const s of ast.body) {
   if (s.type === 'FunctionDeclaration') {
-    if (s.end - s.start < minBytes || declCount.get(s.id.name) !== 1 || ownScopeUses(s, false)) continue;
-    hoisted.push(`${s.id.name}=${stub(s)}`);
-    edits.push([s.start, s.end, '']);
+    if (s.end - s.start >= minBytes && declCount.get(s.id.name) === 1 && !ownScopeUses(s, false)) cand.set(s.id.name, s);
   } else if (s.type === 'VariableDeclaration') {
     for (const d of s.declarations) {
       const f = d.init;
       if (!f || d.id.type !== 'Identifier' || (f.type !== 'FunctionExpression' && f.type !== 'ArrowFunctionExpression')) continue;
-      if (f.end - f.start < minBytes || ownScopeUses(f, f.type === 'ArrowFunctionExpression')) continue;
-      edits.push([f.start, f.end, stub(f)]);
+      if (f.end - f.start >= minBytes && !declCount.has(d.id.name) && !cand.has(d.id.name) &&
+          !ownScopeUses(f, f.type === 'ArrowFunctionExpression')) cand.set(d.id.name, f);
     }
+  }
+}
+// Which candidates the boot may call (eager: kept as they are). Reachable from the code that runs
+// anyway — every top-level statement but the candidates themselves, and every eager function — through
+// any reference except a property value of an object literal or an element of an array literal: those
+// are the import tables (wasmImports, proxiedFunctionTable), whose functions wasm calls on threads. A
+// callback passed on (receiveInstance, addOnInit(fn)) counts as reachable. The others are lazy.
+const eager = new Set(), todo = [];
+const candNode = new Set(cand.values());
+function scan(root) {
+  const visit = (n, parent, key) => {
+    if (n !== root && candNode.has(n)) return; // a candidate's own body: scanned once it is eager
+    if (n.type === 'Identifier' && cand.has(n.name) && !eager.has(n.name)) {
+      const inTable = (parent?.type === 'Property' && key === 'value' && !parent.method) || parent?.type === 'ArrayExpression';
+      const notRef = (parent?.type === 'Property' && key === 'key' && !parent.computed) ||
+                     (parent?.type === 'MemberExpression' && key === 'property' && !parent.computed) ||
+                     (parent?.type === 'FunctionDeclaration' && key === 'id');
+      if (!inTable && !notRef) { eager.add(n.name); todo.push(cand.get(n.name)); }
+    }
+    for (const k in n) {
+      const v = n[k];
+      if (k === 'type' || !v || typeof v !== 'object') continue;
+      if (Array.isArray(v)) { for (const x of v) if (x && typeof x.type === 'string') visit(x, n, k); }
+      else if (typeof v.type === 'string') visit(v, n, k);
+    }
+  };
+  visit(root, null, '');
+}
+for (const s of ast.body) {
+  if (s.type === 'FunctionDeclaration' && cand.get(s.id.name) === s) continue;
+  if (s.type === 'VariableDeclaration') {
+    for (const d of s.declarations) if (!(d.init && cand.get(d.id.name) === d.init)) scan(d);
+    continue;
+  }
+  scan(s);
+}
+while (todo.length) scan(todo.pop());
+
+// The lazy functions become stubs $S(k); source k is bytes R[2k] .. R[2k] + R[2k+1] of the main JS as
+// written (the marker patch keeps every byte in place), or with --inline characters of the text T.
+const enc = new TextEncoder();
+const byteAt = (() => { // character offset -> byte offset in src (UTF-8)
+  const ascii = !/[^\x00-\x7f]/.test(src);
+  return ascii ? (i) => i : (i) => enc.encode(src.slice(0, i)).length;
+})();
+let text = '';
+const R = [], hoisted = [], edits = []; // hoisted: `name=$S(k)` for removed declarations; edits: [start, end, replacement]
+let stubbedBytes = 0;
+const stub = (f) => {
+  const k = R.length / 2, body = src.slice(f.start, f.end);
+  if (inline) { R.push(text.length, body.length); text += body; }
+  else { const b = byteAt(f.start); R.push(b, byteAt(f.end) - b); }
+  stubbedBytes += body.length;
+  return `${P}S(${k})`;
+};
+for (const s of ast.body) {
+  if (s.type === 'FunctionDeclaration') {
+    if (cand.get(s.id.name) !== s || eager.has(s.id.name)) continue;
+    hoisted.push(`${s.id.name}=${stub(s)}`);
+    edits.push([s.start, s.end, '']);
+  } else if (s.type === 'VariableDeclaration') {
+    for (const d of s.declarations)
+      if (d.init && cand.get(d.id.name) === d.init && !eager.has(d.id.name)) edits.push([d.init.start, d.init.end, stub(d.init)]);
   }
 }
 
@@ -175,12 +229,37 @@ edits.sort((a, b) => a[0] - b[0]);
 
 const quote = (t) => "'" + t.replace(/[\\'\n\r\u2028\u2029]/g, (c) => ({ '\\': '\\\\', "'": "\\'", '\n': '\\n', '\r': '\\r',
                                                                          '\u2028': '\\u2028', '\u2029': '\\u2029' })[c]) + "'";
+const mainName = path.basename(input), mainBytes = Buffer.byteLength(src);
+// $X(k): the source of function k. Inline: a slice of T. Otherwise read from the main JS on first use,
+// in 64 KB chunks cached per realm: under node from the file beside this script; in a browser Worker
+// with a synchronous byte-range request to the main script (its URL after '#' in this script's URL,
+// put there by the pool; else beside this script), which works with servers that ignore Range too (the
+// whole file, once). A main JS of another size than the one this script was made from is refused.
+const loader = inline ? `var ${P}X=(k)=>${P}T.substr(${P}R[2*k],${P}R[2*k+1]);` :
+`var ${P}X=(()=>{var C=65536,M=${JSON.stringify(mainName)},N=${mainBytes},got=new Map(),fd,url;` +
+`function fail(w){throw new Error('webthreads: lean boot: '+w+' ('+M+' must be the file ${workerName} was generated from: deploy both from one build)')}` +
+`function read(a,b){` + // bytes [a, b) of the main JS, as a Uint8Array
+  `if(typeof process=='object'&&typeof require=='function'&&process.versions&&process.versions.node){` +
+    `var fs=require('fs');if(fd===undefined){fd=fs.openSync(require('path').join(__dirname,M),'r');if(fs.fstatSync(fd).size!=N)fail(M+' has '+fs.fstatSync(fd).size+' bytes, not '+N)}` +
+    `var buf=new Uint8Array(b-a);fs.readSync(fd,buf,0,b-a,a);return buf}` +
+  `if(!url){var h=self.location.hash.match(/[#&]wtmain=([^&]*)/);url=h?decodeURIComponent(h[1]):new URL(M,self.location.href).href}` +
+  `var x=new XMLHttpRequest;x.open('GET',url,false);x.responseType='arraybuffer';x.setRequestHeader('Range','bytes='+a+'-'+(b-1));x.send();` +
+  `var r=new Uint8Array(x.response||new ArrayBuffer(0));` +
+  `if(x.status==206){var t=/\\/(\\d+)$/.exec(x.getResponseHeader('Content-Range')||'');if(!t||+t[1]!=N||r.length!=b-a)fail(url+' answered bytes '+a+'-'+(b-1)+' with '+(x.getResponseHeader('Content-Range')||'no Content-Range'));return r}` +
+  `if(x.status==200){if(r.length!=N)fail(url+' has '+r.length+' bytes, not '+N);for(var c=0;c*C<N;c++)got.set(c,r.subarray(c*C,Math.min(N,(c+1)*C)));return r.subarray(a,b)}` +
+  `fail('GET '+url+' answered '+x.status)}` +
+`return(k)=>{var o=${P}R[2*k],n=${P}R[2*k+1],c0=Math.floor(o/C),c1=Math.floor((o+n-1)/C),c,m=-1;` +
+  `for(c=c0;c<=c1;c++)if(!got.has(c)){if(m<0)m=c;}else if(m>=0){load(m,c);m=-1}if(m>=0)load(m,c1+1);` +
+  `function load(p,q){var b=read(p*C,Math.min(N,q*C));if(got.has(p))return;for(var i=p;i<q;i++)got.set(i,b.subarray((i-p)*C,Math.min(b.length,(i-p+1)*C)))}` +
+  `var out=new Uint8Array(n),w=0;for(c=c0;c<=c1;c++){var s=got.get(c),lo=Math.max(o,c*C)-c*C,hi=Math.min(o+n,(c+1)*C)-c*C;out.set(s.subarray(lo,hi),w);w+=hi-lo}` +
+  `return new TextDecoder().decode(out)}})();`;
 // $L evaluates inside the script's top-level scope (a direct eval): the source sees the same bindings
-// as it did in place; its own parameters have the generator's prefix, which no program name has.
+// as it did in place; its own parameter has the generator's prefix, which no program name has.
 const prologue =
-  `var ${P}T=${quote(text)};` +
-  `function ${P}S(o,n){var f;return function(){return(f||(f=${P}L(o,n))).apply(this,arguments)}}` +
-  `function ${P}L(${P}o,${P}n){return eval('('+${P}T.substr(${P}o,${P}n)+')')}` +
+  (inline ? `var ${P}T=${quote(text)};` : '') + `var ${P}R=[${R.join(',')}];` + loader +
+  `function ${P}S(k){var f;return function(){return(f||(f=${P}L(k))).apply(this,arguments)}}` +
+  `function ${P}L(${P}k){var ${P}s=${P}X(${P}k);try{return eval('('+${P}s+')')}catch(e){` +
+    `throw new Error('webthreads: lean boot: function source '+${P}k+' does not evaluate ('+e+'): '+${P}s.slice(0,60))}}` +
   (hoisted.length ? `var ${hoisted.join(',')};` : '');
 
 let w = src.slice(0, at) + (at ? '\n' : '') + prologue + '\n';
@@ -196,5 +275,5 @@ fs.writeFileSync(out, w);
 const main = src.slice(0, mark.index) + markerValue('lean:' + workerName) + src.slice(mark.index + mark[0].length);
 fs.writeFileSync(input, main);
 if (process.env.WT_LEAN_BOOT_VERBOSE)
-  console.log(`pool_boot_gen: ${workerName}: ${stubbed} functions (${stubbedBytes} bytes) stubbed; ` +
-              `${src.length} -> ${w.length} bytes, ${w.length - text.length} of code`);
+  console.log(`pool_boot_gen: ${workerName}: ${R.length / 2} of ${cand.size} large functions lazy (${stubbedBytes} bytes), ` +
+              `${eager.size} eager; ${src.length} -> ${w.length} bytes${inline ? `, ${w.length - text.length} of code` : ''}`);
