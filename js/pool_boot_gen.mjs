@@ -109,6 +109,18 @@ try {
   fallBack(`acorn cannot parse it as a script (${e.message})`, out);
 }
 
+// The shell pieces the run-time side uses (js/library_emscripten.js: wtEm.leanBootMissing checks them
+// again at start-up): a top-level locateFile function and a _scriptName variable.
+{
+  const top = new Set();
+  for (const s of ast.body) {
+    if (s.type === 'FunctionDeclaration') top.add(s.id.name);
+    if (s.type === 'VariableDeclaration') for (const d of s.declarations) if (d.id.type === 'Identifier') top.add(d.id.name);
+  }
+  for (const n of ['locateFile', '_scriptName'])
+    if (!top.has(n)) fallBack(`the shell defines no top-level ${n} (MODULARIZE? the lean boot needs it)`, out);
+}
+
 // Every identifier name of the program, to pick a prefix none of them starts with.
 const names = new Set();
 function walk(node, fn) {

@@ -6,11 +6,12 @@ list(FILTER wt_bench_boot_flags EXCLUDE REGEX "^-sPTHREAD_POOL_SIZE=")
 set(wt_bench_boot_dir ${CMAKE_CURRENT_LIST_DIR})
 set(wt_bench_boot_big ${CMAKE_CURRENT_BINARY_DIR}/boot_big)
 add_custom_command(OUTPUT ${wt_bench_boot_big}/big_lib.js ${wt_bench_boot_big}/big_lib.c
-  COMMAND ${WT_NODE} ${PROJECT_SOURCE_DIR}/test/boot/gen_big_lib.mjs ${wt_bench_boot_big} 4000
+  COMMAND ${WT_NODE} ${PROJECT_SOURCE_DIR}/test/boot/gen_big_lib.mjs ${wt_bench_boot_big} 400 13
   DEPENDS ${PROJECT_SOURCE_DIR}/test/boot/gen_big_lib.mjs
   COMMENT "Generating bench/boot's big JS library" VERBATIM)
 add_custom_target(wt_bench_boot_big_lib DEPENDS ${wt_bench_boot_big}/big_lib.js ${wt_bench_boot_big}/big_lib.c)
 find_program(WT_NODE node REQUIRED)
+configure_file(${CMAKE_CURRENT_LIST_DIR}/floor_worker.js ${CMAKE_CURRENT_BINARY_DIR}/floor_worker.js COPYONLY)
 function(wt_bench_boot_variant target variant big)
   set(srcs ${wt_bench_boot_dir}/boot_bench.c)
   set(libs "SHELL:--js-library ${wt_bench_boot_dir}/boot_bench_lib.js"
@@ -31,6 +32,7 @@ function(wt_bench_boot_variant target variant big)
                ${PROJECT_SOURCE_DIR}/bench/pool/bench_pool_lib.js)
   if(variant MATCHES "^wt")
     target_link_libraries(${target} PRIVATE webthreads)
+    target_compile_definitions(${target} PRIVATE WT_BENCH_WEBTHREADS)
   else()
     target_link_options(${target} PRIVATE -sPTHREAD_POOL_SIZE=wtBenchWorkers
                         "SHELL:--pre-js ${wt_bench_boot_dir}/workers_pre.js")

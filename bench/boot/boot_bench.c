@@ -8,6 +8,7 @@
 //               the run subtracts.
 //   blob N      the floor: N Workers from a Blob script that only receive the compiled module and the
 //               memory and instantiate it (dummy imports); prints loaded_ms.
+//   floor_http N  the same script served as a file (bench/boot/floor_worker.js, beside the program).
 #include <emscripten.h>
 #include <emscripten/eventloop.h>
 #include <stdio.h>
@@ -19,7 +20,11 @@ int wt_big_call(int i, int x, int *out);
 #endif
 void bench_workers(int *out);   // bench/pool/bench_pool_lib.js: alive, loaded spare, booting
 double bench_page_now(void);
-void bench_blob_floor(int n);   // bench/boot/boot_bench_lib.js: calls bench_blob_done
+double bench_cpu_ms(void);      // node: this process's CPU (its Workers are its threads); -1 in a browser
+#ifdef WT_BENCH_WEBTHREADS
+#include "webthreads/pool.h"
+#endif
+void bench_blob_floor(int n, int http); // bench/boot/boot_bench_lib.js: calls bench_blob_done
 
 static double main_ms;
 static int want, timer;
@@ -37,12 +42,22 @@ static void poll(void *unused) {
   bench_workers(w);
   if (w[1] < want) return;
   emscripten_clear_interval(timer);
-  BENCH_PRINT("workers=%d main_ms=%.1f loaded_ms=%.1f", want, main_ms, bench_page_now());
+  double cpu = bench_cpu_ms(), boot_mean = -1;
+  unsigned long long lean = 0, main_js = 0;
+#ifdef WT_BENCH_WEBTHREADS
+  struct wt_pool_stats s;
+  wt_pool_stats(&s);
+  boot_mean = s.boot_mean_ms;
+  lean = s.boot_lean;
+  main_js = s.boot_main;
+#endif
+  BENCH_PRINT("workers=%d main_ms=%.1f loaded_ms=%.1f cpu_ms=%.1f boot_mean_ms=%.1f boot_lean=%llu boot_main=%llu", want,
+              main_ms, bench_page_now(), cpu, boot_mean, lean, main_js);
   finish();
 }
 
 EMSCRIPTEN_KEEPALIVE void bench_blob_done(int n, double ms) {
-  BENCH_PRINT("workers=%d loaded_ms=%.1f", n, ms);
+  BENCH_PRINT("workers=%d loaded_ms=%.1f cpu_ms=%.1f", n, ms, bench_cpu_ms());
   finish();
 }
 
@@ -53,12 +68,12 @@ int main(int argc, char **argv) {
 #ifdef WT_BENCH_BIG
   if (argc > 99) wt_big_call(argc, 0, NULL); // keeps every function of the big library linked
 #endif
-  if (want < 0 || (strcmp(scenario, "prewarm") && strcmp(scenario, "blob"))) {
-    printf("usage: %s prewarm N | blob N\n", BENCH_VARIANT);
+  if (want < 0 || (strcmp(scenario, "prewarm") && strcmp(scenario, "blob") && strcmp(scenario, "floor_http"))) {
+    printf("usage: %s prewarm N | blob N | floor_http N\n", BENCH_VARIANT);
     return 2;
   }
   emscripten_runtime_keepalive_push();
-  if (!strcmp(scenario, "blob")) bench_blob_floor(want);
+  if (!strcmp(scenario, "blob") || !strcmp(scenario, "floor_http")) bench_blob_floor(want, !strcmp(scenario, "floor_http"));
   else timer = emscripten_set_interval(poll, 1, NULL);
   return 0;
 }
