@@ -8,11 +8,11 @@
 #   wt_lean_boot_all(dir)       wt_lean_boot on every executable under `dir` (recursively) that links
 #                               webthreads, unless its target property WT_LEAN_BOOT is OFF: this tree's
 #                               tests, benchmarks and demo (configure with WT_LEAN_BOOT=OFF: none)
-# acorn: the repository's node_modules (scripts/bootstrap), else emscripten's own.
+# acorn: the repository's node_modules (scripts/bootstrap), else emscripten's own, else Debian's node-acorn.
 find_program(WT_NODE node REQUIRED)
 get_filename_component(WT_LEAN_BOOT_GEN ${CMAKE_CURRENT_LIST_DIR}/../js/pool_boot_gen.mjs ABSOLUTE)
 set(WT_LEAN_BOOT_ACORN "")
-foreach(d ${CMAKE_CURRENT_LIST_DIR}/../node_modules/acorn ${EMSCRIPTEN_ROOT_PATH}/node_modules/acorn)
+foreach(d ${CMAKE_CURRENT_LIST_DIR}/../node_modules/acorn ${EMSCRIPTEN_ROOT_PATH}/node_modules/acorn /usr/share/nodejs/acorn)
   if(NOT WT_LEAN_BOOT_ACORN AND EXISTS ${d}/package.json)
     get_filename_component(WT_LEAN_BOOT_ACORN ${d} ABSOLUTE)
   endif()

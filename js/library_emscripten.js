@@ -24,6 +24,9 @@
 // function; since 4.0 addOnPostCtor, while addOnInit runs before them: afterCtors), the name a pthread
 // Worker must have (workerName). What the pool answers itself: Worker "loaded" (3.x sets worker.loaded,
 // later versions do not), terminateAllThreads terminating every PThread.pthreads entry (6.0).
+// The lean Worker boot (js/library_pool_boot.js, js/pool_boot_gen.mjs) uses two shell globals, not
+// library symbols (locateFile, _scriptName): the generator checks the linked JS for them, and
+// leanBootMissing() at start-up; missing, the boot falls back to the main JS with one line.
 // Tested: 3.1.69 and 6.0.5. Another version links if every check passes; docs/emscripten.md says what
 // that does and does not promise.
 #if PTHREADS

@@ -76,7 +76,7 @@ function fallBack(why, out) {
 
 let acorn;
 {
-  const tries = [acornDir, 'acorn'].filter(Boolean);
+  const tries = [acornDir, 'acorn', '/usr/share/nodejs/acorn'].filter(Boolean); // the last: Debian's node-acorn
   const req = createRequire(import.meta.url);
   for (const t of tries) { try { acorn = req(t); break; } catch {} }
   if (!acorn) die(`acorn not found (tried ${tries.join(', ')}; pass --acorn DIR or WT_ACORN: emscripten ships it in its node_modules)`);
