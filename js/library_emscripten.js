@@ -149,8 +149,8 @@ addToLibrary({
     // line), and this checks them again at start-up. '' if both are there, else what is missing (the
     // lean boot then falls back to the stock boot with one line: the program still runs).
     leanBootMissing() {
-      if (typeof locateFile != 'function') return `the shell has no locateFile function`;
-      if (typeof _scriptName == 'undefined') return `the shell has no _scriptName`;
+      if (typeof locateFile != 'function') return 'the shell has no locateFile function';
+      try { _scriptName; } catch (e) { return 'the shell has no _scriptName'; }
       return '';
     },
     locateFile(f) { return locateFile(f); },

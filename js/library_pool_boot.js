@@ -2,21 +2,23 @@
 // (js/library_pool.js, wtPool.allocate) and the boot counts in wt_pool_stats() (pool/pool.c).
 //
 // Design. A stock emscripten Worker loads the program's main JS; with a large runtime JS that costs
-// each Worker V8's whole parse and compile of it (Chromium: ~135 ms of CPU for 2 MB). After the link,
-// js/pool_boot_gen.mjs writes <prog>.worker.js — the same code with its large top-level function bodies
-// kept as text and compiled on first call (see there) — and patches `wtBoot.file` below in the main JS
-// from the placeholder to "lean:<prog>.worker.js" (in the worker script itself: "self:<prog>.worker.js").
-// The patch is in place, same width, so the main JS keeps its size. The UI thread then creates its
-// Workers from that file, resolved like the .wasm (locateFile: Module.locateFile and the main script's
-// directory); the Workers get the compiled module and the memory as before and run the same pthread
-// code. Without the patch (the generator did not run) Workers load the main JS, silently: the program
-// did not ask for the lean boot. Where the lean boot was asked for and cannot apply at run time —
-// Module.mainScriptUrlOrBlob given (the page hosts the runtime itself), a main script with no
-// directory (a blob: URL) — one line says so and the Workers load the main JS (stock boot); a lean
-// Worker that fails to boot is handled as any boot failure (wtPool.lost), and after
-// WT_POOL_BOOT_FAIL_STREAK such failures before any lean Worker loaded, the pool goes back to the
-// stock boot (one line). EXPORT_ES6 builds never get here: emscripten creates their Workers (the
-// generator leaves them alone, one line at link time).
+// each Worker the fetch and V8's whole parse and compile of it. After the link, js/pool_boot_gen.mjs
+// writes <prog>.worker.js — the same code without the text of the large JS library functions only wasm
+// calls, which read their source from the main JS and compile it on first call (see there) — and
+// patches `wtBoot.file` below in the main JS from the placeholder to "lean:<prog>.worker.js" (in the
+// worker script itself: "self:<prog>.worker.js"). The patch is in place, same width, so every byte of
+// the main JS keeps its offset (the worker script reads byte ranges of it). The UI thread then creates
+// its Workers from that file, resolved like the .wasm (locateFile: Module.locateFile, else the main
+// script's directory), with the main script's URL after '#wtmain=' (browser); the Workers get the
+// compiled module and the memory as before and run the same pthread code. Without the patch (the
+// generator did not run) Workers load the main JS, silently: the program did not ask for the lean
+// boot. Where the lean boot was asked for and cannot apply at run time — Module.mainScriptUrlOrBlob
+// given (the page hosts the runtime itself), a main script without a URL or with a blob: URL, a shell
+// without locateFile/_scriptName (wtEm.leanBootMissing) — one line says so and the Workers load the
+// main JS (stock boot); a lean Worker that fails to boot is handled as any boot failure (wtPool.lost),
+// and after WT_POOL_BOOT_FAIL_STREAK (4) such failures before any lean Worker loaded the pool goes back
+// to the stock boot (one line). EXPORT_ES6 builds never get here: emscripten creates their Workers
+// (the generator leaves them alone, one line at link time).
 #if PTHREADS
 var WtPoolBootLibrary = {
   $wtBoot__deps: ['$wtEm', 'wt__js_pool_boot_count'],
@@ -38,6 +40,7 @@ var WtPoolBootLibrary = {
 #if expectToReceiveOnModule('mainScriptUrlOrBlob')
       if (!why && Module['mainScriptUrlOrBlob']) why = 'Module.mainScriptUrlOrBlob is set (the page hosts the runtime JS itself)';
 #endif
+      if (!why && !_scriptName) why = 'the main script has no URL (not loaded by a <script src>)';
       if (!why && String(_scriptName).startsWith('blob:'))
         why = 'the main script is a blob: URL (no directory to find the worker script in)';
       if (why) return [wtBoot.stock(why), false];

@@ -1,46 +1,58 @@
 #!/usr/bin/env node
 // js/pool_boot_gen.mjs — the lean Worker boot's generator (issue 17; run time: js/library_pool_boot.js).
 //
-//   node js/pool_boot_gen.mjs [--min-bytes N] [--acorn DIR] prog.js
-//   node js/pool_boot_gen.mjs [--min-bytes N] [--acorn DIR] --link LINK-COMMAND...
+//   node js/pool_boot_gen.mjs [--min-bytes N] [--inline] [--acorn DIR] prog.js
+//   node js/pool_boot_gen.mjs [--min-bytes N] [--inline] [--acorn DIR] --link LINK-COMMAND...
 //                                (a link launcher: runs the link, then the above on its `-o` output)
 //
 // Writes prog.worker.js beside a linked emscripten program prog.js and patches prog.js's boot marker
-// (wtBoot.file) so that the pool's Workers load prog.worker.js instead of prog.js. Run it after every
-// link (CMake: wt_lean_boot(target), cmake/lean_boot.cmake). Exit status 0 when it wrote the worker
-// script or fell back (one line saying why: stock boot); 2 on bad usage or input it cannot read.
+// (wtBoot.file, in place, same width) so that the pool's Workers load prog.worker.js instead of prog.js.
+// Run it after every link (CMake: wt_lean_boot(target), cmake/lean_boot.cmake) and deploy both files
+// from the same build. Exit status 0 when it wrote the worker script or fell back (one line saying why:
+// stock boot); 2 on bad usage or input it cannot read. --min-bytes: the smallest function made lazy
+// (256); --inline: keep the lazy functions' sources in the worker script (one string literal) instead
+// of reading them from the main JS (measured: no gain in Chromium, where a Worker's cost follows its
+// script's bytes; kept for servers that cannot serve the main JS to Workers).
 //
 // Design. A Worker of an emscripten program runs the whole main JS: every wasm import (JS library
 // function), ASM_CONSTS / EM_JS, the pthread runtime (handleMessage, PThread's worker side) and the
-// Module hooks, so nothing can be dropped. What costs is V8 parsing and compiling the script's text in
-// each Worker (Chromium never compiles a Worker's top-level script off-thread or from a code cache:
-// ~135 ms of CPU per Worker for a 2 MB runtime JS). So prog.worker.js is prog.js with the *bodies* of
-// its large top-level functions taken out of the code: each becomes a stub that compiles the original
-// source on its first call, by a direct eval inside the script's own top-level scope, so the function
-// closes over the same module-scope bindings as before (a browser Worker's classic script: the global
-// scope; node's CommonJS module scope). The sources are kept in the worker script as one string
-// literal, which V8 only scans (a few ms per MB, against tens for code); nothing is fetched at run time.
-//   function f(a) {...}   (a top-level declaration, hoisted)  -> removed; `var f = $S(o, n)` at the top
-//   var g = (a) => {...}  (a top-level var/let/const initializer) -> `var g = $S(o, n)` in place
-// $S(o, n) returns a forwarding function; its first call evaluates `(<source o..o+n>)` and every call
-// forwards (this, arguments) to the result. Statements, small functions, object literals (PThread,
-// ASM_CONSTS) and everything nested stay as they are, so the realm runs the same code in the same
-// order. Not stubbed (kept verbatim): functions below --min-bytes, functions whose own body uses
-// `this`, `new.target` or `super` (and arrows using `arguments`: the stub's eval scope would answer
-// them differently), and names declared as functions twice. What differs for a stubbed function: its
-// `name` ('') and `length` (0), `toString()`, stack frames (eval code), and identity against the
-// evaluated original (the stub is what every reference holds).
-// The prefix of the generator's own names ($S, $L, the text) is chosen so that no identifier of the
+// Module hooks, so nothing can be dropped. What costs is the script's bytes: fetching, decoding and
+// V8's parse and compile in each Worker (Chromium never compiles a Worker's top-level script off-thread
+// or from a code cache). So prog.worker.js is prog.js without the *text* of its large lazy functions:
+//   - lazy: a top-level function (declaration, or a var/let/const initialiser) of at least --min-bytes
+//     that the boot cannot reach: referenced, from the code that runs anyway (every other top-level
+//     statement, transitively every function it references), only as a property value of an object
+//     literal or an array element — the import tables (wasmImports, proxiedFunctionTable), i.e. the JS
+//     library functions wasm calls, which is where a managed runtime's bulk is. A function passed as a
+//     callback or called counts as reached (eager) and stays as it is;
+//   - a lazy function becomes a stub: `function f(a) {...}` (hoisted) is removed and `var f = $S(k)`
+//     put at the top; `var g = (a) => {...}` becomes `var g = $S(k)` in place. $S(k)'s first call reads
+//     source k — a byte range of the main JS, which the marker patch leaves in place — and evaluates it
+//     with a direct eval inside the script's own top-level scope, so the function closes over the same
+//     module-scope bindings as before (a browser Worker's classic script: the global scope; node's
+//     CommonJS module scope); every call forwards (this, arguments). Reading: under node the file
+//     beside the worker script; in a browser Worker a synchronous byte-range request to the main JS
+//     (its URL after '#wtmain=' in the worker script's URL, put there by the pool), in 64 KB chunks
+//     cached per realm, or the whole file once from a server that ignores Range. The main JS's size is
+//     checked: one from another build is refused with an error naming both files.
+// Everything else — statements, small and eager functions, object literals (PThread, ASM_CONSTS), all
+// nested code — stays as it is, so the realm runs the same code in the same order. Not stubbed (kept
+// verbatim): functions whose own body uses `this`, `new.target` or `super` (and arrows using
+// `arguments`: the stub's eval scope would answer them differently), names declared twice. What differs
+// for a stubbed function: its `name` ('') and `length` (0), `toString()`, stack frames (eval code), and
+// identity against the evaluated original (the stub is what every reference holds).
+// The prefix of the generator's own names ($S, $L, $X, $R) is chosen so that no identifier of the
 // program starts with it. Where it cannot apply it writes no worker script, removes a stale one and
-// leaves the marker: an ES module (EXPORT_ES6: emscripten creates those Workers itself), a program
-// without the marker (not linked with libwebthreads.js), text acorn cannot parse.
+// leaves the marker, with one line: an ES module (EXPORT_ES6: emscripten creates those Workers itself),
+// a program without exactly one marker (not linked with libwebthreads.js), a shell without a top-level
+// locateFile / _scriptName (MODULARIZE), text acorn cannot parse.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
 
 const MARKER = '__WT_BOOT_FILE__'; // js/library_pool_boot.js: wtBoot.file, padded with spaces
-const usage = 'usage: node js/pool_boot_gen.mjs [--min-bytes N] [--acorn DIR] (prog.js | --link LINK-COMMAND...)';
+const usage = 'usage: node js/pool_boot_gen.mjs [--min-bytes N] [--inline] [--acorn DIR] (prog.js | --link LINK-COMMAND...)';
 const args = process.argv.slice(2);
 let minBytes = 256, acornDir = process.env.WT_ACORN || '', input = '', inline = false;
 while (args.length) {
