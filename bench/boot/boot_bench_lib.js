@@ -18,7 +18,8 @@ addToLibrary({
       '  (imp[d.module] ??= {})[d.name] = d.kind == "memory" ? e.data.memory : () => 0;' +
       'new WebAssembly.Instance(e.data.module, imp); postMessage(1); };';
     var node = typeof process == 'object' && !!process.versions?.node, left = n, keep = [];
-    var done = () => callUserCallback(() => _bench_blob_done(n, performance.now()));
+    // Timed when the last one answered; then terminated (node would stay alive for them).
+    var done = () => { var t = performance.now(); keep.forEach((w) => w.terminate()); callUserCallback(() => _bench_blob_done(n, t)); };
     if (!n) return done();
     for (var i = 0; i < n; i++) {
       var w;
