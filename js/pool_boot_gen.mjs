@@ -11,8 +11,8 @@
 // from the same build. Exit status 0 when it wrote the worker script or fell back (one line saying why:
 // stock boot); 2 on bad usage or input it cannot read. --min-bytes: the smallest function made lazy
 // (256); --inline: keep the lazy functions' sources in the worker script (one string literal) instead
-// of reading them from the main JS (measured: no gain in Chromium, where a Worker's cost follows its
-// script's bytes; kept for servers that cannot serve the main JS to Workers).
+// of reading them from the main JS (for servers that cannot serve the main JS to Workers; it saves far
+// less in Chromium, where a Worker's cost follows its script's bytes: docs/benchmarks.md, Worker boot).
 //
 // Design. A Worker of an emscripten program runs the whole main JS: every wasm import (JS library
 // function), ASM_CONSTS / EM_JS, the pthread runtime (handleMessage, PThread's worker side) and the
