@@ -109,8 +109,9 @@ function markerValue(v) {
   if (v.length + 16 > width) die(`the worker script's name ${workerName} is longer than the marker (${width} bytes)`);
   return mark[1] + v.padEnd(width, ' ') + mark[1];
 }
-if (workerName.includes("'") || workerName.includes('"') || workerName.includes('\\'))
-  fallBack(`the worker script's name ${workerName} has quotes or backslashes`, out);
+// (ASCII only: the patch must keep every byte of the main JS at its offset.)
+if (/[^\x20-\x7e]|["'\\]/.test(workerName))
+  fallBack(`the worker script's name ${workerName} is not plain ASCII without quotes or backslashes`, out);
 
 let ast;
 try {
