@@ -3,7 +3,7 @@
 // relays its output, and exits with its exit code. A program that does not finish in time is killed
 // and reported as a probable deadlock, so a hung test fails with a message instead of hanging CTest.
 //
-//   node test/run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] [--settle MS] [--no-coi]
+//   node test/run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] [--settle MS] [--no-coi] [--cpu]
 //                          [--screenshot FILE.png] prog.js [args...]
 //
 // --config is the webthreads configuration object: Module.webthreads in the page, and the
@@ -17,7 +17,8 @@
 // --settle (Chromium; benchmarks) waits MS after the browser starts before loading the page: headless
 // Chromium burns about a second of CPU just after launch, which would otherwise land in start-up timings.
 // Both environments: a static server on 127.0.0.1 (port chosen by the OS) serves the program's folder
-// with COOP/COEP headers, so a program can fetch its own files over http (node 20's fetch has no
+// with COOP/COEP headers (and single byte ranges: the lean boot's Workers read the main JS so), so a
+// program can fetch its own files over http (node 20's fetch has no
 // file://). Under node its address (ending in '/') is in the WT_TEST_BASE_URL environment variable; in
 // Chromium it is the page's own origin (location.href), and the page must be crossOriginIsolated or
 // the run fails. --no-coi (single-threaded programs, the wasm-st tree) serves everything WITHOUT the
@@ -48,7 +49,7 @@ while (argv.length && argv[0].startsWith('--')) {
 }
 const prog = argv.shift();
 if (!prog || !['node', 'chromium'].includes(env) || !(timeoutSec > 0) || !(settleMs >= 0)) {
-  fail('usage: run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] [--settle MS] [--no-coi] [--screenshot FILE.png] prog.js [args...]');
+  fail('usage: run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] [--settle MS] [--no-coi] [--cpu] [--screenshot FILE.png] prog.js [args...]');
 }
 const progPath = path.resolve(prog);
 const progArgs = argv;
