@@ -133,6 +133,33 @@ const modules = {
         '`pool.park: true`, no sweep = `pool.reset_globals: false`); floor: the same number of raw Workers booted at once.' };
     },
   },
+  boot: {
+    heading: /^## .*\(bench\/boot\)/,
+    cases(log) {
+      const out = [];
+      for (const s of log.summary) {
+        const env = s.env, v = (k) => need(num(s[k]), `${env} ${k}`);
+        for (const [size, what] of [['small', 'small program'], ['2mb', '2 MB runtime JS']]) {
+          out.push({ label: `${env}: CPU per pre-warmed Worker, ${what}`, unit: 'ms',
+                     values: { webthreads: v(`cpu_per_worker_ms_wt_${size}`), emscripten: v(`cpu_per_worker_ms_em_${size}`),
+                               floor: v(`cpu_per_worker_ms_blob_${size}`),
+                               'webthreads, main JS boot': v(`cpu_per_worker_ms_wtmain_${size}`),
+                               'floor over HTTP': v(`cpu_per_worker_ms_http_${size}`) } });
+          out.push({ label: `${env}: time to main, 64 pre-warmed Workers, ${what}`, unit: 'ms',
+                     values: { webthreads: v(`main_ms_wt_${size}`), emscripten: v(`main_ms_em_${size}`) } });
+          out.push({ label: `${env}: all 64 Workers loaded, ${what}`, unit: 'ms',
+                     values: { webthreads: v(`loaded_ms_wt_${size}`), emscripten: v(`loaded_ms_em_${size}`),
+                               floor: v(`loaded_ms_blob_${size}`), 'webthreads, main JS boot': v(`loaded_ms_wtmain_${size}`) } });
+        }
+      }
+      if (!out.length) throw new Missing('no SUMMARY line');
+      return { cases: out, note: 'webthreads: the lean boot (`<prog>.worker.js`), `pool.initial` 64; webthreads, main JS ' +
+        'boot: the same pool with Workers loading the main JS; emscripten: `PTHREAD_POOL_SIZE=64` (main waits for ' +
+        'them); floor: Workers that only receive the module and the memory and instantiate it (a Blob; over HTTP: ' +
+        'the same script as a file). CPU: (run with 64 Workers - run with none) / 64, the browser\'s whole process ' +
+        'tree (node: the process).' };
+    },
+  },
   release: {
     heading: /^## .*\(bench\/release\)/,
     cases(log) {

@@ -24,6 +24,9 @@
 // function; since 4.0 addOnPostCtor, while addOnInit runs before them: afterCtors), the name a pthread
 // Worker must have (workerName). What the pool answers itself: Worker "loaded" (3.x sets worker.loaded,
 // later versions do not), terminateAllThreads terminating every PThread.pthreads entry (6.0).
+// The lean Worker boot (js/library_pool_boot.js, js/pool_boot_gen.mjs) uses two shell globals, not
+// library symbols (locateFile, _scriptName): the generator checks the linked JS for them, and
+// leanBootMissing() at start-up; missing, the boot falls back to the main JS with one line.
 // Tested: 3.1.69 and 6.0.5. Another version links if every check passes; docs/emscripten.md says what
 // that does and does not promise.
 #if PTHREADS
@@ -143,6 +146,18 @@ addToLibrary({
     // another name would take itself for the main thread and run main() (tags that tests read, such as
     // fail_boot's, then need ASSERTIONS).
     workerName(tag) { return {{{ wtEmExactWorkerName }}} ? 'em-pthread' : 'em-pthread-' + tag; },
+    // The lean Worker boot (js/library_pool_boot.js, UI thread) resolves the worker script with the
+    // shell's locateFile (Module.locateFile, else the main script's directory) and reads the shell's
+    // _scriptName: shell globals, not library symbols, so LibraryManager cannot see them at link time;
+    // js/pool_boot_gen.mjs checks the linked JS defines both (else no worker script: stock boot, one
+    // line), and this checks them again at start-up. '' if both are there, else what is missing (the
+    // lean boot then falls back to the stock boot with one line: the program still runs).
+    leanBootMissing() {
+      if (typeof locateFile != 'function') return 'the shell has no locateFile function';
+      try { _scriptName; } catch (e) { return 'the shell has no _scriptName'; }
+      return '';
+    },
+    locateFile(f) { return locateFile(f); },
     // Replaces PThread[name] with make(original) (run time; name was checked).
     replace(name, make) {
       var orig = PThread[name];

@@ -218,7 +218,7 @@ var WtPoolLibrary = {
     return true;
   },
 
-  $wtPool__deps: ['$wtEm', '$PThread', '$terminateWorker', '$cleanupThread', 'wt__js_pool_pop_return', 'wt__js_pool_publish',
+  $wtPool__deps: ['$wtEm', '$wtBoot', '$PThread', '$terminateWorker', '$cleanupThread', 'wt__js_pool_pop_return', 'wt__js_pool_publish',
                   'wt__js_config_apply', '$stringToNewUTF8', 'malloc', 'free', 'wt__js_pool_thread_start', '$spawnThread',
                   '$ptrToString', 'wt__js_pool_abandon', '_emscripten_thread_free_data', 'wt__js_pool_take_dirty',
                   'pthread_self', 'wt__js_pool_set_reset_globals', 'wt__js_pool_reset_globals', '$wtPark'],
@@ -378,13 +378,8 @@ var WtPoolLibrary = {
       wtPool.origAllocate();
       w = PThread.unusedWorkers.pop();
 #else
-      var url = _scriptName;
-#if expectToReceiveOnModule('mainScriptUrlOrBlob')
-      if (Module['mainScriptUrlOrBlob']) {
-        url = Module['mainScriptUrlOrBlob'];
-        if (typeof url != 'string') url = URL.createObjectURL(url);
-      }
-#endif
+      // The lean worker script where the build has one, else the main JS (js/library_pool_boot.js).
+      var [url, lean] = wtBoot.workerUrl();
       var fail = wtPool.failBootFrom && id >= wtPool.failBootFrom; // test hook only
       var opts = { 'name': wtEm.workerName('webthreads-' + id + (fail ? '-fail-boot' : '')) };
 #if ENVIRONMENT_MAY_BE_NODE
@@ -392,6 +387,7 @@ var WtPoolLibrary = {
       if (ENVIRONMENT_IS_NODE && fail) opts['argv'] = ['--webthreads-test-fail-boot'];
 #endif
       w = new Worker(url, opts);
+      w.wtLean = lean;
 #endif
       w.wtId = id;
       // Keep the thread assigned to a Worker that is still booting: if the boot fails, it moves.
@@ -455,6 +451,7 @@ var WtPoolLibrary = {
         var ms = performance.now() - w.wtBootStart;
         wtPool.bootLast = ms; wtPool.bootSum += ms; wtPool.bootCount++;
         if (ms > wtPool.bootMax) wtPool.bootMax = ms;
+        wtBoot.loaded(w);
         if (!w.pthread_ptr) {
           w.wtIdleSince = performance.now();
 #if ENVIRONMENT_MAY_BE_NODE
@@ -677,6 +674,7 @@ var WtPoolLibrary = {
       wtPool.all.delete(w);
       wtPool.retired++;
       wtPool.bootFailed++;
+      wtBoot.failed(w);
       var streak = ++wtPool.bootFailStreak, run = w.wtRun;
       if (w.pthread_ptr) wtEm.unassign(w); // undo spawnThread's assignment
       w.wtRun = undefined;

@@ -5,6 +5,7 @@ set(WT_JS_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/library_webthreads_proxying.js
   ${CMAKE_CURRENT_LIST_DIR}/library_handles.js
   ${CMAKE_CURRENT_LIST_DIR}/library_pool.js
+  ${CMAKE_CURRENT_LIST_DIR}/library_pool_boot.js
   ${CMAKE_CURRENT_LIST_DIR}/library_pool_create.js
   ${CMAKE_CURRENT_LIST_DIR}/library_pool_park.js
   ${CMAKE_CURRENT_LIST_DIR}/library_completion.js

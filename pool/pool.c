@@ -94,6 +94,10 @@ static struct {
   atomic_int configured; /* 0 until the first publication of settings: defaults are in force */
 } state = {.writer = ATOMIC_FLAG_INIT};
 
+/* Workers loaded from the lean worker script / the main JS (wt__js_pool_boot_count; monotonic, read
+ * outside the sequence lock). */
+static atomic_ullong boot_lean, boot_main;
+
 #define ST(field, v) atomic_store_explicit(&state.field, (v), memory_order_relaxed)
 #define LD(field) atomic_load_explicit(&state.field, memory_order_relaxed)
 
@@ -183,6 +187,8 @@ int wt_pool_stats(struct wt_pool_stats *out) {
 #else
   out->parked_starts = 0;
 #endif
+  out->boot_lean = atomic_load_explicit(&boot_lean, memory_order_relaxed);
+  out->boot_main = atomic_load_explicit(&boot_main, memory_order_relaxed);
   return WT_OK;
 }
 
@@ -299,6 +305,12 @@ EMSCRIPTEN_KEEPALIVE uintptr_t wt__js_pool_pop_return(void) {
     }
   }
   return 0;
+}
+
+/* Called from JS (UI thread only, js/library_pool_boot.js) when a Worker has loaded: from the lean
+ * worker script (lean = 1) or from the main JS (0). */
+EMSCRIPTEN_KEEPALIVE void wt__js_pool_boot_count(int lean) {
+  atomic_fetch_add_explicit(lean ? &boot_lean : &boot_main, 1, memory_order_relaxed);
 }
 
 /* Called from JS (UI thread only) after every change of the pool. */

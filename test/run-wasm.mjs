@@ -3,7 +3,7 @@
 // relays its output, and exits with its exit code. A program that does not finish in time is killed
 // and reported as a probable deadlock, so a hung test fails with a message instead of hanging CTest.
 //
-//   node test/run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] [--settle MS] [--no-coi]
+//   node test/run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] [--settle MS] [--no-coi] [--cpu]
 //                          [--screenshot FILE.png] prog.js [args...]
 //
 // --config is the webthreads configuration object: Module.webthreads in the page, and the
@@ -12,10 +12,13 @@
 // Infinity, as it would from a page or an environment variable.
 // --screenshot (Chromium) saves a PNG of the page as the program left it, once it has finished: its
 // first <canvas> if it has one, else the viewport.
+// --cpu (Chromium; benchmarks) prints "RUNNER cpu_ms=<ms>" at the end: the CPU time (user + system) of
+// the browser's whole process tree from just before the page is loaded until the program finished.
 // --settle (Chromium; benchmarks) waits MS after the browser starts before loading the page: headless
 // Chromium burns about a second of CPU just after launch, which would otherwise land in start-up timings.
 // Both environments: a static server on 127.0.0.1 (port chosen by the OS) serves the program's folder
-// with COOP/COEP headers, so a program can fetch its own files over http (node 20's fetch has no
+// with COOP/COEP headers (and single byte ranges: the lean boot's Workers read the main JS so), so a
+// program can fetch its own files over http (node 20's fetch has no
 // file://). Under node its address (ending in '/') is in the WT_TEST_BASE_URL environment variable; in
 // Chromium it is the page's own origin (location.href), and the page must be crossOriginIsolated or
 // the run fails. --no-coi (single-threaded programs, the wasm-st tree) serves everything WITHOUT the
@@ -24,16 +27,17 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const argv = process.argv.slice(2);
-let env = 'node', timeoutSec = 120, config = null, settleMs = 0, coi = true, screenshot = null;
+let env = 'node', timeoutSec = 120, config = null, settleMs = 0, coi = true, screenshot = null, cpu = false;
 while (argv.length && argv[0].startsWith('--')) {
   const opt = argv.shift();
   if (opt === '--') break;
   if (opt === '--no-coi') { coi = false; continue; }
+  if (opt === '--cpu') { cpu = true; continue; }
   const val = argv.shift();
   if (val === undefined) fail(`${opt} needs a value`);
   if (opt === '--env') env = val;
@@ -45,7 +49,7 @@ while (argv.length && argv[0].startsWith('--')) {
 }
 const prog = argv.shift();
 if (!prog || !['node', 'chromium'].includes(env) || !(timeoutSec > 0) || !(settleMs >= 0)) {
-  fail('usage: run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] [--settle MS] [--no-coi] [--screenshot FILE.png] prog.js [args...]');
+  fail('usage: run-wasm.mjs [--env node|chromium] [--timeout SEC] [--config JSON] [--settle MS] [--no-coi] [--cpu] [--screenshot FILE.png] prog.js [args...]');
 }
 const progPath = path.resolve(prog);
 const progArgs = argv;
@@ -81,7 +85,16 @@ async function serveFolder(page, onMissingScript) {
     if (!file.startsWith(root + path.sep)) { res.writeHead(403, headers); res.end(); return; }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { ...headers, 'Content-Type': types[path.extname(file)] ?? 'application/octet-stream' });
+      const type = { 'Content-Type': types[path.extname(file)] ?? 'application/octet-stream', 'Accept-Ranges': 'bytes' };
+      // Single byte ranges (the lean boot's worker script reads function sources from the main JS so).
+      const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+      if (range && +range[1] <= +range[2] && +range[1] < body.length) {
+        const a = +range[1], b = Math.min(+range[2], body.length - 1);
+        res.writeHead(206, { ...headers, ...type, 'Content-Range': `bytes ${a}-${b}/${body.length}` });
+        res.end(body.subarray(a, b + 1));
+        return;
+      }
+      res.writeHead(200, { ...headers, ...type });
       res.end(body);
     } catch {
       res.writeHead(404, headers); res.end('not found');
@@ -144,8 +157,10 @@ self.Worker = function () { __wt_done({ error: 'the program constructed a Worker
     p.on('pageerror', (e) => finish({ error: `uncaught exception in page: ${e.stack ?? e}` }));
     p.on('crash', () => finish({ error: 'the page crashed' }));
     if (settleMs) await new Promise((r) => setTimeout(r, settleMs));
+    const cpu0 = cpu ? treeCpuMs(process.pid) : 0;
     await p.goto(origin + '/');
     const r = await done;
+    if (cpu) console.log(`RUNNER cpu_ms=${(treeCpuMs(process.pid) - cpu0).toFixed(0)}`);
     // The page's first canvas if it has one (what the program drew), else the viewport.
     if (screenshot && !r.timeout) {
       const canvas = await p.$('canvas');
@@ -214,4 +229,26 @@ async function memoryProbe(ctx, page) {
       return -1;
     }
   };
+}
+
+// CPU time (user + system, ms) of the descendants of process `root` alive now, `root` itself left out
+// (/proc; clock ticks of 10 ms). For --cpu, root is this runner: its descendants are the browser's
+// processes, which all live until it is closed; the runner's own work (serving files) is not counted.
+function treeCpuMs(root) {
+  const stat = new Map(); // pid -> [ppid, ticks]
+  for (const d of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    try {
+      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ').pop().split(' ');
+      stat.set(Number(d), [Number(f[1]), Number(f[11]) + Number(f[12])]); // ppid, utime + stime
+    } catch {}
+  }
+  let ticks = 0;
+  const tree = new Set([root]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, [ppid]] of stat) if (!tree.has(pid) && tree.has(ppid)) { tree.add(pid); grew = true; }
+  }
+  for (const pid of tree) if (pid !== root) ticks += stat.get(pid)?.[1] ?? 0;
+  return ticks * 10;
 }

@@ -131,6 +131,10 @@ struct wt_pool_stats {
                             pthread_create hands a thread through shared memory (docs/pool.md) */
   unsigned long long parked_starts; /* threads started on a parked Worker; read live (the UI thread
                                        is not on that path), so it may be ahead of the snapshot */
+  unsigned long long boot_lean;   /* Workers that loaded from the lean worker script <prog>.worker.js
+                                     (built by wt_lean_boot / js/pool_boot_gen.mjs; docs/pool.md, Lean
+                                     Worker boot). Counted apart from the publication: it may lag it */
+  unsigned long long boot_main;   /* Workers that loaded from the main JS (stock boot) */
 };
 
 /* Fills `out` with a snapshot in which created - retired == total always holds. Any thread, including

@@ -26,7 +26,7 @@ fs.writeFileSync(doc, original);
 const report = (...mods) => spawnSync('node', [path.join(repo, 'bench/report.mjs'), '--logs', logs, '--doc', doc, '--img', img, ...mods],
                                       { encoding: 'utf8' });
 
-const modules = ['proxy', 'pool', 'release', 'completion', 'mono', 'st_size'];
+const modules = ['proxy', 'pool', 'boot', 'release', 'completion', 'mono', 'st_size'];
 let r = report();
 if (r.status !== 0) fail(`report.mjs exited ${r.status}:\n${r.stdout}${r.stderr}`);
 const once = fs.readFileSync(doc, 'utf8');
