@@ -11,7 +11,9 @@
 // the thread (pthread pointer, start routine, argument) and notifies the word: the Worker starts the
 // thread itself, as emscripten's 'run' handler would (establishStackSpace, thread init, the wrapped
 // threadInitTLS with its realm reset, the mailbox waiter, the entry point through the stock
-// invokeEntryPoint). No UI thread, no message, no cleanup round trip on that path.
+// invokeEntryPoint). No UI thread, no message, no cleanup round trip on that path. Opt-in
+// (Module.webthreads.pool.park = true; docs/pool.md says why it is off by default): without it no
+// Worker gets a slot and every function here is inert.
 //
 // The UI thread stays the owner of Workers. It gives each Worker a slot when it creates it (a message
 // before emscripten's 'load'; a slot's generation changes with each owner), and learns of hand-offs
