@@ -167,11 +167,16 @@ addToLibrary({
     // A Worker no longer runs `w.pthread_ptr` (its boot failed after spawnThread assigned it):
     // forget the assignment emscripten made.
     unassign(w) {
+      delete PThread.pthreads[w.pthread_ptr];
+      wtEm.unrun(w);
+    },
+    // The Worker-side half of that: w is no longer a running Worker (PThread.pthreads left as it is:
+    // a parked Worker's last thread is still found there until its return).
+    unrun(w) {
       if ({{{ wtEmHasRunningWorkers }}}) {
         var i = PThread.runningWorkers.indexOf(w);
         if (i >= 0) PThread.runningWorkers.splice(i, 1);
       }
-      delete PThread.pthreads[w.pthread_ptr];
       w.pthread_ptr = 0;
     },
   },

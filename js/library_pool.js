@@ -482,8 +482,7 @@ var WtPoolLibrary = {
       } else if ((w = wtPark.unpark() || wtPark.preclaim())) {
         // A parked Worker (no loaded spare): back to its event loop, where spawnThread's 'run' reaches it.
         wtPool.misses = 0;
-        if ({{{ wtEmHasRunningWorkers }}}) { var r = PThread.runningWorkers.indexOf(w); if (r >= 0) PThread.runningWorkers.splice(r, 1); }
-        w.pthread_ptr = 0; // its last thread may not be joined yet: that return only frees the block
+        wtEm.unrun(w); // its last thread may not be joined yet: that return only frees the block
         w.wtIdleSince = 0;
         wtPool.scheduleTopUp();
         wtPool.publish();
@@ -526,12 +525,7 @@ var WtPoolLibrary = {
         __emscripten_thread_free_data(w.pthread_ptr);
         return;
       }
-      var dirty = _wt__js_pool_take_dirty(w.pthread_ptr); // before origReturn frees the block
-      if (dirty == 2 && !wtPool.dirtyOverflowLogged) {
-        wtPool.dirtyOverflowLogged = true;
-        err('webthreads: pool: the dirty-realm set is full; from now on every Worker whose thread finishes is ' +
-            'terminated instead of reused');
-      }
+      var dirty = wtPool.takeDirty(w.pthread_ptr); // before origReturn frees the block
       origReturn(w);
       w.wtIdleSince = performance.now();
       if (dirty) {
@@ -555,17 +549,9 @@ var WtPoolLibrary = {
       // (wtParks, not wtSlot: a parked Worker retired before its last thread was joined has no slot any
       // more, and must not come back into unusedWorkers through emscripten's return)
       if (w && (w.wtAbandoned || !w.wtParks)) return cleanupThread(t);
-      var dirty = _wt__js_pool_take_dirty(t); // before the block is freed (its address names t until then)
+      var dirty = wtPool.takeDirty(t); // before the block is freed (its address names t until then)
       if (PThread.pthreads[t]) delete PThread.pthreads[t];
-      if (w && w.pthread_ptr === t) {
-        if ({{{ wtEmHasRunningWorkers }}}) { var r = PThread.runningWorkers.indexOf(w); if (r >= 0) PThread.runningWorkers.splice(r, 1); }
-        w.pthread_ptr = 0;
-      }
-      if (dirty == 2 && !wtPool.dirtyOverflowLogged) {
-        wtPool.dirtyOverflowLogged = true;
-        err('webthreads: pool: the dirty-realm set is full; from now on every Worker whose thread finishes is ' +
-            'terminated instead of reused');
-      }
+      if (w && w.pthread_ptr === t) wtEm.unrun(w);
       wtPool.finishing.push({ t, w, dirty });
       wtPool.finishReturns();
       wtPool.scheduleRetire();
@@ -602,6 +588,18 @@ var WtPoolLibrary = {
       if (keep.length && !wtPool.finishTimer && !wtPool.stopped)
         wtPool.finishTimer = wtPool.timer(() => { wtPool.finishTimer = 0; wtPool.finishReturns(); wtPool.publish(); }, 0);
       return n;
+    },
+
+    // pool/pool.c's dirty set for finished thread t (before its block is freed): 1 dirty, 2 the set has
+    // overflowed (logged once: every returning Worker is then treated as dirty), 0 clean.
+    takeDirty(t) {
+      var dirty = _wt__js_pool_take_dirty(t);
+      if (dirty == 2 && !wtPool.dirtyOverflowLogged) {
+        wtPool.dirtyOverflowLogged = true;
+        err('webthreads: pool: the dirty-realm set is full; from now on every Worker whose thread finishes is ' +
+            'terminated instead of reused');
+      }
+      return dirty;
     },
 
     // Hands back the Workers of threads joined since the last drain (see _emscripten_thread_cleanup),
